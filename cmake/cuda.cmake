@@ -1,0 +1,22 @@
+# CUDA is optional: kernels/ and calibrate/cuda build only where nvcc is found
+# (/usr/local/cuda on our machines); everything else builds and tests without it.
+set(ATTNSIM_HAVE_CUDA OFF)
+if(NOT ATTNSIM_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 80 90)  # not "native": build machines have no GPU
+    endif()
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 cannot request CUDA20 from nvcc 13
+    find_package(CUDAToolkit REQUIRED)
+    set(ATTNSIM_HAVE_CUDA ON)
+  elseif(ATTNSIM_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "ATTNSIM_CUDA=ON but no CUDA compiler was found")
+  endif()
+endif()
+message(STATUS "attnsim: CUDA targets ${ATTNSIM_HAVE_CUDA}")
