@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "config/node.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -10,6 +8,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "config/edit_distance.h"
 #include "config/error.h"
@@ -74,7 +74,9 @@ std::string format_number(double v) {
 
 }  // namespace
 
-std::string json_quoted(std::string_view text) { return nlohmann::json(std::string(text)).dump(); }
+std::string json_quoted(std::string_view text) {
+  return nlohmann::json(std::string(text)).dump();
+}
 
 Node::Node(std::shared_ptr<Document> doc, const nlohmann::json* value, std::string pointer)
     : doc_(std::move(doc)), value_(value), pointer_(std::move(pointer)) {}
@@ -111,7 +113,9 @@ Node Node::from_json(const std::string& file, const nlohmann::json& value) {
   return Node(std::move(doc), root, "");
 }
 
-void Node::mark_known(std::string_view key) const { doc_->known[pointer_].emplace(key); }
+void Node::mark_known(std::string_view key) const {
+  doc_->known[pointer_].emplace(key);
+}
 
 Node Node::member(std::string_view key) const {
   Node n(doc_, &value_->at(std::string(key)), pointer_ + "/" + escape_pointer_token(key));
@@ -130,7 +134,9 @@ std::optional<Node> Node::find(std::string_view key) const {
   return member(key);
 }
 
-bool Node::has(std::string_view key) const { return find(key).has_value(); }
+bool Node::has(std::string_view key) const {
+  return find(key).has_value();
+}
 
 Node Node::child(std::string_view key, std::string_view what) const {
   std::optional<Node> n = find(key);
@@ -168,13 +174,21 @@ std::vector<std::pair<std::string, Node>> Node::members(std::string_view what) c
   return out;
 }
 
-bool Node::is_object() const { return value_->is_object(); }
+bool Node::is_object() const {
+  return value_->is_object();
+}
 
-bool Node::is_array() const { return value_->is_array(); }
+bool Node::is_array() const {
+  return value_->is_array();
+}
 
-bool Node::is_string() const { return value_->is_string(); }
+bool Node::is_string() const {
+  return value_->is_string();
+}
 
-bool Node::is_number() const { return value_->is_number(); }
+bool Node::is_number() const {
+  return value_->is_number();
+}
 
 double Node::as_number(std::string_view what) const {
   if (!value_->is_number()) {
@@ -246,7 +260,9 @@ bool Node::as_bool() const {
   return value_->get<bool>();
 }
 
-double Node::number(std::string_view key) const { return child(key, "a number").as_number(); }
+double Node::number(std::string_view key) const {
+  return child(key, "a number").as_number();
+}
 
 double Node::positive(std::string_view key) const {
   return child(key, "a number > 0").as_positive();
@@ -268,7 +284,9 @@ std::string Node::string(std::string_view key) const {
   return child(key, "a string").as_string();
 }
 
-bool Node::boolean(std::string_view key) const { return child(key, "true or false").as_bool(); }
+bool Node::boolean(std::string_view key) const {
+  return child(key, "true or false").as_bool();
+}
 
 std::string Node::one_of(std::string_view key, std::span<const std::string> names) const {
   std::string listed;
@@ -331,7 +349,9 @@ void Node::fail(std::string_view expected, std::string_view got) const {
   throw InputError(line);
 }
 
-void Node::fail(std::string_view expected) const { fail(expected, dump()); }
+void Node::fail(std::string_view expected) const {
+  fail(expected, dump());
+}
 
 void Node::reject_unknown_keys() const {
   if (!value_->is_object()) {
@@ -357,9 +377,13 @@ void Node::reject_unknown_keys() const {
   }
 }
 
-std::string Node::pointer() const { return pointer_.empty() ? "/" : pointer_; }
+std::string Node::pointer() const {
+  return pointer_.empty() ? "/" : pointer_;
+}
 
-const std::string& Node::file() const { return doc_->file; }
+const std::string& Node::file() const {
+  return doc_->file;
+}
 
 std::string Node::dump() const {
   if (value_->is_number_float()) {

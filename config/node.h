@@ -9,8 +9,6 @@
 // starting with '_' are comments and are never reported.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +16,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace attnsim::config {
 
@@ -86,6 +86,7 @@ class Node {
   const std::string& file() const;
   /// This node's value as compact JSON.
   std::string dump() const;
+
   /// The underlying value; callers that include <nlohmann/json.hpp> may read it directly.
   const nlohmann::json& json() const { return *value_; }
 

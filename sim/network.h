@@ -48,13 +48,19 @@ class Network {
   /// Adds a link class name ("nvlink", "pcie", "ib_leaf_spine", ...) and returns its index.
   std::uint16_t add_class(std::string name);
   LinkId add_link(Bandwidth capacity, Time latency, std::uint16_t link_class);
+
   void set_endpoint_count(std::uint32_t n) { endpoints_ = n; }
+
   void set_router(std::unique_ptr<Router> router) { router_ = std::move(router); }
 
   const Link& link(LinkId id) const { return links_[id]; }
+
   const std::vector<Link>& links() const { return links_; }
+
   std::uint32_t endpoint_count() const { return endpoints_; }
+
   const std::vector<std::string>& class_names() const { return class_names_; }
+
   void route(EndpointId src, EndpointId dst, std::uint64_t salt, std::vector<LinkId>& path) const {
     router_->route(src, dst, salt, path);
   }

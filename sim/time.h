@@ -14,26 +14,36 @@ namespace attnsim::sim {
 class Time {
  public:
   constexpr Time() = default;
+
   static constexpr Time from_ps(std::int64_t ps) { return Time(ps); }
+
   /// Rounds to the nearest picosecond.
   static Time from_us(double us) { return Time(std::llround(us * 1e6)); }
+
   static Time from_s(double s) { return Time(std::llround(s * 1e12)); }
+
   static constexpr Time max() { return Time(std::numeric_limits<std::int64_t>::max()); }
 
   constexpr std::int64_t ps() const { return ps_; }
+
   double us() const { return static_cast<double>(ps_) * 1e-6; }
+
   double seconds() const { return static_cast<double>(ps_) * 1e-12; }
 
   constexpr Time operator+(Time o) const { return Time(ps_ + o.ps_); }
+
   constexpr Time operator-(Time o) const { return Time(ps_ - o.ps_); }
+
   constexpr Time& operator+=(Time o) {
     ps_ += o.ps_;
     return *this;
   }
+
   friend constexpr auto operator<=>(const Time&, const Time&) = default;
 
  private:
   constexpr explicit Time(std::int64_t ps) : ps_(ps) {}
+
   std::int64_t ps_ = 0;
 };
 
@@ -41,14 +51,20 @@ class Time {
 class Bandwidth {
  public:
   constexpr Bandwidth() = default;
+
   static constexpr Bandwidth from_bytes_per_s(double bps) { return Bandwidth(bps); }
+
   static constexpr Bandwidth from_GBps(double gbps) { return Bandwidth(gbps * 1e9); }
+
   constexpr double bytes_per_s() const { return bytes_per_s_; }
+
   constexpr double GBps() const { return bytes_per_s_ * 1e-9; }
+
   friend constexpr auto operator<=>(const Bandwidth&, const Bandwidth&) = default;
 
  private:
   constexpr explicit Bandwidth(double bps) : bytes_per_s_(bps) {}
+
   double bytes_per_s_ = 0;
 };
 

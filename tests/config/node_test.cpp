@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Error text is part of the interface (STYLE D7): these tests pin it verbatim.
-#include <catch2/catch.hpp>
+#include "config/node.h"
 
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "config/edit_distance.h"
 #include "config/error.h"
-#include "config/node.h"
 #include "config/registry.h"
 
 using attnsim::config::InputError;
@@ -47,8 +48,9 @@ TEST_CASE("unknown keys are rejected with a suggestion; comment keys are not", "
 }
 
 TEST_CASE("a syntax error gives line and column", "[unit][errors]") {
-  REQUIRE_THROWS_WITH(Node::parse_text("broken.json", "{\n  \"a\": 1,\n}"),
-                      Catch::Matchers::StartsWith("broken.json: line 3, column 1: JSON syntax error: "));
+  REQUIRE_THROWS_WITH(
+      Node::parse_text("broken.json", "{\n  \"a\": 1,\n}"),
+      Catch::Matchers::StartsWith("broken.json: line 3, column 1: JSON syntax error: "));
 }
 
 TEST_CASE("integers reject fractions and out-of-range values", "[unit][errors]") {

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+// Max-min fair sharing of link bandwidth among flows (the fluid model of SimGrid's lmm and
+// of every flow-level network simulator).
+//
+// Model. Flow f crosses the links of its path P_f, represents w_f identical flows (its
+// multiplicity) and may carry a per-flow cap m_f. Its rate x_f is the rate of EACH of its w_f
+// members. For every link l with capacity C_l (bytes/s):
+//     sum over flows f crossing l of w_f x_f  <=  C_l,        and  x_f <= m_f.
+// Max-min fairness: no x_f can grow without shrinking some x_g <= x_f. Progressive filling
+// finds it: raise every unfixed rate together; the first link to saturate (smallest
+// residual C_l / sum of unfixed w_f) or cap to bind fixes the flows on it at that share;
+// repeat with the residual capacities.
+//
+// Worked example (three flows, two links):
+//     f1: A -[l1 10]-> B,  f2: B -[l2 4]-> C,  f3: A -[l1]-> B -[l2]-> C
+//     l2 saturates first: share 4/2 = 2, so x2 = x3 = 2. Then l1 has 10 - 2 = 8 left for f1
+//     alone: x1 = 8. Check: l1 carries 8 + 2 = 10, l2 carries 2 + 2 = 4; both saturated.
+//
+// Incremental solving. Adding or removing a flow can change the rates of only the flows
+// connected to it through shared links (transitively): the component. solve() re-runs
+// progressive filling on the components touched since the last solve and reports which flows
+// changed rate, so a change among ten thousand independent flows costs one component's work.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "sim/network.h"
+
+namespace attnsim::sim {
+
+using FlowId = std::uint32_t;
+
+class FlowNetwork {
+ public:
+  /// `capacities` in bytes/s, indexed by LinkId.
+  explicit FlowNetwork(std::vector<double> capacities);
+
+  /// Adds a flow over `path` (may be empty: then only its cap limits it; an uncapped flow on
+  /// an empty path gets an infinite rate). `multiplicity` >= 1 identical members.
+  FlowId add(std::span<const LinkId> path, double multiplicity = 1.0,
+             double cap = std::numeric_limits<double>::infinity());
+  void remove(FlowId f);
+
+  /// Recomputes rates where adds and removes happened; returns the flows whose rate changed
+  /// (including new flows), in increasing id order.
+  const std::vector<FlowId>& solve();
+
+  /// Rate of each member of `f`, bytes/s (valid after solve()).
+  double rate(FlowId f) const { return flows_[f].rate; }
+
+  double multiplicity(FlowId f) const { return flows_[f].weight; }
+
+  std::span<const LinkId> path(FlowId f) const;
+  /// Sum of w_f x_f over the flows on `l`.
+  double load(LinkId l) const;
+
+  std::size_t active_flows() const { return active_; }
+
+  std::size_t link_count() const { return capacity_.size(); }
+
+ private:
+  struct Flow {
+    std::size_t path_begin = 0;  // into paths_ and slots_
+    std::uint32_t path_size = 0;
+    double weight = 1;
+    double cap = 0;
+    double rate = 0;
+    bool active = false;
+    std::uint32_t mark = 0;   // visit stamp of the component search
+    std::uint32_t fixed = 0;  // stamp: rate fixed in the current fill
+  };
+
+  void fill();
+  void fix(FlowId f, double rate);
+  void compact_paths();
+
+  std::vector<double> capacity_;
+  std::vector<std::vector<FlowId>> on_link_;  // active flows per link, unordered
+  std::vector<std::uint32_t> link_mark_;
+  std::vector<Flow> flows_;
+  std::vector<LinkId> paths_;         // arena of paths
+  std::vector<std::uint32_t> slots_;  // slots_[i]: index of the flow in on_link_[paths_[i]]
+  std::size_t dead_path_entries_ = 0;
+  std::vector<FlowId> free_;  // ids of removed flows, reused
+  std::vector<LinkId> dirty_links_;
+  std::vector<FlowId> dirty_flows_;  // new flows on empty paths
+  std::vector<FlowId> changed_;
+  std::uint32_t stamp_ = 0;
+  std::size_t active_ = 0;
+  // Scratch for fill(), kept to avoid reallocation: the component being solved.
+  std::vector<FlowId> comp_flows_;
+  std::vector<LinkId> comp_links_;
+  std::vector<double> residual_;
+  std::vector<double> weight_sum_;
+};
+
+}  // namespace attnsim::sim

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sim/replay.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "sim/event_queue.h"
+#include "sim/flow_network.h"
+
+namespace attnsim::sim {
+
+namespace {
+
+constexpr OpId kNoOp = std::numeric_limits<OpId>::max();
+
+struct Payload {
+  enum Kind : std::uint8_t { kOpEnd, kFlowDrained } kind;
+
+  std::uint32_t id;       // op (kOpEnd) or flow (kFlowDrained)
+  std::uint32_t version;  // kFlowDrained: matches the flow's version unless superseded
+};
+
+// One replay: the state that lives for the duration of replay().
+class Replayer {
+ public:
+  Replayer(const Trace& trace, const Network& network, NetworkModel model)
+      : trace_(trace), network_(network), model_(model), flows_(capacities(network)) {
+    result_.ops.resize(trace.size());
+    result_.links.resize(network.links().size());
+    link_active_.resize(network.links().size(), 0);
+    busy_since_.resize(network.links().size());
+    build_graph();
+  }
+
+  ReplayResult run() {
+    for (OpId op = 0; op < trace_.size(); ++op) {
+      if (pending_deps_[op] == 0) {
+        on_ready(op, Time(), kNoOp);
+      }
+    }
+    resolve_flows(Time());
+    while (!queue_.empty()) {
+      const Time now = queue_.next_time();
+      while (!queue_.empty() && queue_.next_time() == now) {
+        const auto event = queue_.pop();
+        handle(event.payload, now);
+      }
+      resolve_flows(now);
+    }
+    for (std::uint32_t op = 0; op < pending_deps_.size(); ++op) {
+      if (!done_[op]) {
+        throw std::logic_error("replay: an op never ran (a dependency cycle?)");
+      }
+    }
+    finish();
+    return std::move(result_);
+  }
+
+ private:
+  struct ActiveFlow {
+    OpId op = kNoOp;
+    double remaining = 0;  // bytes per member
+    double rate = 0;       // bytes/s per member, as last seen
+    Time last;
+    std::uint32_t version = 0;
+  };
+
+  static std::vector<double> capacities(const Network& network) {
+    std::vector<double> c;
+    c.reserve(network.links().size());
+    for (const Link& l : network.links()) {
+      c.push_back(l.capacity.bytes_per_s());
+    }
+    return c;
+  }
+
+  void build_graph() {
+    const std::size_t n = trace_.size();
+    pending_deps_.resize(n);
+    blocker_.assign(n, kNoOp);
+    done_.assign(n, false);
+    stream_of_.assign(n, 0);
+    // Successor lists in CSR form.
+    std::vector<std::uint32_t> counts(n + 1, 0);
+    for (OpId op = 0; op < n; ++op) {
+      pending_deps_[op] = static_cast<std::uint32_t>(trace_.deps(op).size());
+      for (OpId d : trace_.deps(op)) {
+        ++counts[d + 1];
+      }
+    }
+    for (std::size_t i = 1; i <= n; ++i) {
+      counts[i] += counts[i - 1];
+    }
+    succ_begin_ = counts;
+    succ_.resize(counts[n]);
+    for (OpId op = 0; op < n; ++op) {
+      for (OpId d : trace_.deps(op)) {
+        succ_[counts[d]++] = op;
+      }
+    }
+    // Streams: ops of one (gpu, stream) in trace order.
+    std::unordered_map<std::uint64_t, std::uint32_t> index;
+    for (OpId op = 0; op < n; ++op) {
+      const Trace::Op& o = trace_.op(op);
+      if (o.kind != OpKind::kCompute) {
+        continue;
+      }
+      const std::uint64_t key = (std::uint64_t{o.a} << 32) | o.b;
+      auto [it, inserted] = index.emplace(key, static_cast<std::uint32_t>(streams_.size()));
+      if (inserted) {
+        streams_.emplace_back();
+      }
+      stream_of_[op] = it->second;
+      streams_[it->second].ops.push_back(op);
+    }
+    ready_.assign(n, false);
+    latency_of_.resize(n);
+  }
+
+  void on_ready(OpId op, Time now, OpId blocker) {
+    blocker_[op] = blocker;
+    const Trace::Op& o = trace_.op(op);
+    switch (o.kind) {
+      case OpKind::kCompute:
+        ready_[op] = true;
+        try_start_stream(stream_of_[op], now);
+        break;
+      case OpKind::kDelay:
+        result_.ops[op].start = now;
+        queue_.schedule(now + o.duration, Payload{Payload::kOpEnd, op, 0});
+        break;
+      case OpKind::kTransfer:
+        result_.ops[op].start = now;
+        start_transfer(op, o, now);
+        break;
+    }
+  }
+
+  void try_start_stream(std::uint32_t s, Time now) {
+    Stream& stream = streams_[s];
+    if (stream.busy || stream.head == stream.ops.size()) {
+      return;
+    }
+    const OpId op = stream.ops[stream.head];
+    if (!ready_[op]) {
+      return;
+    }
+    // Released by the stream rather than by a dependency when the stream was the later one.
+    if (stream.head > 0 && stream.freed_at == now && stream.freed_at > ready_at(op)) {
+      blocker_[op] = stream.ops[stream.head - 1];
+    }
+    stream.busy = true;
+    result_.ops[op].start = now;
+    queue_.schedule(now + trace_.op(op).duration, Payload{Payload::kOpEnd, op, 0});
+  }
+
+  Time ready_at(OpId op) const {
+    const OpId b = blocker_[op];
+    return b == kNoOp ? Time() : result_.ops[b].end;
+  }
+
+  void start_transfer(OpId op, const Trace::Op& o, Time now) {
+    path_.clear();
+    if (o.a != o.b) {
+      network_.route(o.a, o.b, o.salt, path_);
+    }
+    Time latency = o.duration;
+    double min_capacity = std::numeric_limits<double>::infinity();
+    for (LinkId l : path_) {
+      const Link& link = network_.link(l);
+      latency += link.latency;
+      min_capacity = std::min(min_capacity, link.capacity.bytes_per_s());
+      result_.links[l].bytes += o.bytes * o.multiplicity;
+    }
+    if (o.bytes <= 0 || path_.empty()) {
+      // Nothing to move, or a copy to itself limited only by its cap.
+      const Time drain =
+          o.bytes <= 0 || std::isinf(o.max_rate) ? Time() : drain_time(o.bytes, o.max_rate);
+      queue_.schedule(now + drain + latency, Payload{Payload::kOpEnd, op, 0});
+      return;
+    }
+    if (model_ == NetworkModel::kAnalytical) {
+      const double rate = std::min(min_capacity / o.multiplicity, o.max_rate);
+      for (LinkId l : path_) {
+        result_.links[l].busy +=
+            Time::from_s(o.bytes * o.multiplicity / network_.link(l).capacity.bytes_per_s());
+      }
+      queue_.schedule(now + drain_time(o.bytes, rate) + latency, Payload{Payload::kOpEnd, op, 0});
+      return;
+    }
+    const FlowId f = flows_.add(path_, o.multiplicity, o.max_rate);
+    if (active_.size() <= f) {
+      active_.resize(f + 1);
+    }
+    ActiveFlow& a = active_[f];
+    a.op = op;
+    a.remaining = o.bytes;
+    a.rate = 0;
+    a.last = now;
+    ++a.version;
+    latency_of_[op] = latency;  // kept until the flow drains
+    for (LinkId l : path_) {
+      if (link_active_[l]++ == 0) {
+        busy_since_[l] = now;
+      }
+    }
+  }
+
+  static Time drain_time(double bytes, double rate) { return Time::from_s(bytes / rate); }
+
+  void handle(const Payload& p, Time now) {
+    if (p.kind == Payload::kFlowDrained) {
+      ActiveFlow& a = active_[p.id];
+      if (a.version != p.version || a.op == kNoOp) {
+        return;  // superseded by a rate change
+      }
+      const OpId op = a.op;
+      for (LinkId l : flows_.path(p.id)) {
+        if (--link_active_[l] == 0) {
+          result_.links[l].busy += now - busy_since_[l];
+        }
+      }
+      flows_.remove(p.id);
+      a.op = kNoOp;
+      ++a.version;
+      queue_.schedule(now + latency_of_[op], Payload{Payload::kOpEnd, op, 0});
+      return;
+    }
+    const OpId op = p.id;
+    result_.ops[op].end = now;
+    done_[op] = true;
+    const Trace::Op& o = trace_.op(op);
+    if (o.kind == OpKind::kCompute) {
+      Stream& stream = streams_[stream_of_[op]];
+      stream.busy = false;
+      ++stream.head;
+      stream.freed_at = now;
+    }
+    for (std::uint32_t i = succ_begin_[op]; i < succ_begin_[op + 1]; ++i) {
+      const OpId next = succ_[i];
+      if (--pending_deps_[next] == 0) {
+        on_ready(next, now, op);
+      }
+    }
+    if (o.kind == OpKind::kCompute) {
+      try_start_stream(stream_of_[op], now);
+    }
+  }
+
+  // After all events at `now`: re-solve the shares and reschedule flows whose rate changed.
+  void resolve_flows(Time now) {
+    if (model_ != NetworkModel::kFlow) {
+      return;
+    }
+    for (FlowId f : flows_.solve()) {
+      ActiveFlow& a = active_[f];
+      if (a.op == kNoOp) {
+        continue;
+      }
+      a.remaining = std::max(0.0, a.remaining - a.rate * (now - a.last).seconds());
+      a.last = now;
+      a.rate = flows_.rate(f);
+      ++a.version;
+      const Time drain = std::isinf(a.rate) ? Time() : drain_time(a.remaining, a.rate);
+      queue_.schedule(now + drain, Payload{Payload::kFlowDrained, f, a.version});
+    }
+  }
+
+  void finish() {
+    OpId last = kNoOp;
+    for (OpId op = 0; op < result_.ops.size(); ++op) {
+      if (last == kNoOp || result_.ops[op].end > result_.ops[last].end) {
+        last = op;
+      }
+    }
+    for (OpId op = last; op != kNoOp; op = blocker_[op]) {
+      result_.critical_path.push_back(op);
+    }
+    std::reverse(result_.critical_path.begin(), result_.critical_path.end());
+    result_.makespan = last == kNoOp ? Time() : result_.ops[last].end;
+    result_.events = queue_.processed();
+  }
+
+  struct Stream {
+    std::vector<OpId> ops;
+    std::size_t head = 0;
+    bool busy = false;
+    Time freed_at;
+  };
+
+  const Trace& trace_;
+  const Network& network_;
+  NetworkModel model_;
+  FlowNetwork flows_;
+  EventQueue<Payload> queue_;
+  ReplayResult result_;
+  std::vector<std::uint32_t> pending_deps_;
+  std::vector<std::uint32_t> succ_begin_;
+  std::vector<OpId> succ_;
+  std::vector<OpId> blocker_;
+  std::vector<bool> done_;
+  std::vector<bool> ready_;
+  std::vector<std::uint32_t> stream_of_;
+  std::vector<Stream> streams_;
+  std::vector<ActiveFlow> active_;
+  std::vector<Time> latency_of_;  // per transfer op: path + extra latency
+  std::vector<std::uint32_t> link_active_;
+  std::vector<Time> busy_since_;
+  std::vector<LinkId> path_;
+};
+
+}  // namespace
+
+ReplayResult replay(const Trace& trace, const Network& network, NetworkModel model) {
+  return Replayer(trace, network, model).run();
+}
+
+}  // namespace attnsim::sim
