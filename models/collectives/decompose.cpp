@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/collectives/decompose.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <vector>
+
+namespace attnsim::models {
+
+namespace {
+
+using Ranks = std::vector<std::uint32_t>;
+
+// The collective's ranks grouped by node (nodes ascending, ranks by local index).
+std::vector<Ranks> by_node(const Layout& layout, std::span<const std::uint32_t> ranks) {
+  std::map<std::uint32_t, Ranks> nodes;
+  for (std::uint32_t r : ranks) {
+    nodes[layout.node_of(r)].push_back(r);
+  }
+  std::vector<Ranks> out;
+  for (auto& [node, list] : nodes) {
+    std::sort(list.begin(), list.end());
+    out.push_back(std::move(list));
+  }
+  return out;
+}
+
+bool uniform(const std::vector<Ranks>& nodes) {
+  return std::all_of(nodes.begin(), nodes.end(),
+                     [&](const Ranks& r) { return r.size() == nodes.front().size(); });
+}
+
+// Parent of r in the in-order binary tree over 0..n-1 that NCCL's double binary tree uses
+// (NVIDIA/nccl:src/graph/trees.cc): strip r's lowest set bit b and set the next bit up,
+// falling back to just stripping b when that leaves the range. The root is 0.
+std::uint32_t btree_parent(std::uint32_t r, std::uint32_t n) {
+  const std::uint32_t b = r & (~r + 1);
+  const std::uint32_t up = (r ^ b) | (b << 1);
+  return up < n ? up : (r ^ b);
+}
+
+class Emitter {
+ public:
+  Emitter(sim::Trace& trace, const Layout& layout, sim::TagId tag, sim::OpId start,
+          const Prediction& plan, int nodes)
+      : trace_(trace), layout_(layout), tag_(tag), start_(start) {
+    const NcclConstants& k = layout.nccl;
+    const auto col = static_cast<std::size_t>(std::min(nodes - 1, 2));
+    const double ll_max = nodes == 1   ? k.ll_max_bw_one_node
+                          : nodes == 2 ? k.ll_max_bw_two_nodes
+                                       : k.ll_max_bw_many_nodes;
+    const bool tree = plan.algo == Algo::kTree;
+    switch (plan.proto) {
+      case Proto::kLL:
+        wire_ = 2.0;  // 8 data bytes per 16-byte line
+        channel_cap_GBps_ = ll_max / layout.channels;
+        break;
+      case Proto::kLL128:
+        wire_ = 1.0 / 0.92;  // tuning.cc: LL128 reaches 0.92 of the Simple bandwidth
+        channel_cap_GBps_ = tree ? k.per_ch_tree_ll128[col] : k.per_ch_ring_ll128;
+        break;
+      case Proto::kSimple:
+        wire_ = 1.0;
+        channel_cap_GBps_ = tree ? k.per_ch_tree[col] : std::numeric_limits<double>::infinity();
+        break;
+    }
+  }
+
+  /// Moves `payload` bytes from src to dst over `channels` parallel channels; each channel's
+  /// payload rate is at most `channel_cap_GBps` (defaults to the protocol's cap).
+  void send(sim::EndpointId src, sim::EndpointId dst, double payload, double channels,
+            double channel_cap_GBps = -1) {
+    if (payload <= 0) {
+      return;
+    }
+    const double cap = channel_cap_GBps >= 0 ? channel_cap_GBps : channel_cap_GBps_;
+    sim::TransferOptions o;
+    o.multiplicity = channels;
+    o.max_rate = sim::Bandwidth::from_GBps(cap * wire_);
+    o.salt = salt_++;
+    const sim::OpId deps[] = {start_};
+    parts_.push_back(trace_.transfer(src, dst, payload / channels * wire_, tag_, deps, o));
+  }
+
+  sim::OpId finish() { return trace_.delay(sim::Time(), tag_, parts_); }
+
+ private:
+  sim::Trace& trace_;
+  const Layout& layout_;
+  sim::TagId tag_;
+  sim::OpId start_;
+  double wire_ = 1;
+  double channel_cap_GBps_ = std::numeric_limits<double>::infinity();
+  std::uint64_t salt_ = 0;
+  std::vector<sim::OpId> parts_;
+};
+
+void emit_ring(Emitter& e, const Layout& layout, Collective c, const std::vector<Ranks>& nodes,
+               double bytes) {
+  std::size_t n = 0;
+  for (const Ranks& r : nodes) {
+    n += r.size();
+  }
+  const double nch = layout.channels;
+  // One group of channels per NIC rail across nodes; on one node every channel is alike.
+  const std::size_t ppn = nodes.front().size();
+  std::size_t groups = 1;
+  if (nodes.size() > 1) {
+    groups = std::max<std::size_t>(1, std::min<std::size_t>(layout.nics_per_node, ppn));
+    groups = std::min<std::size_t>(groups, static_cast<std::size_t>(nch));
+  }
+  const double per_group = nch / static_cast<double>(groups);
+  const double dn = static_cast<double>(n);
+  double per_rank = 0;  // bytes each rank sends in total
+  switch (c) {
+    case Collective::kAllReduce:
+      per_rank = 2 * (dn - 1) / dn * bytes;
+      break;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+      per_rank = (dn - 1) / dn * bytes;
+      break;
+    default:
+      per_rank = bytes;  // broadcast / reduce: every hop of the chain carries S
+      break;
+  }
+  for (std::size_t g = 0; g < groups; ++g) {
+    Ranks order;
+    for (const Ranks& list : nodes) {
+      // Enter each node at the GPU on rail g so the inter-node hop stays on that rail.
+      std::size_t first = 0;
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (layout.rail_of(list[i]) == g) {
+          first = i;
+          break;
+        }
+      }
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        order.push_back(list[(first + i) % list.size()]);
+      }
+    }
+    const double share = per_rank * per_group / nch;
+    if (c == Collective::kBroadcast || c == Collective::kReduce) {
+      // The chain starts (broadcast) or ends (reduce) at the root, the first rank given.
+      const auto root = std::find(order.begin(), order.end(), nodes.front().front());
+      std::rotate(order.begin(), root, order.end());
+      for (std::size_t i = 0; i + 1 < n; ++i) {
+        const bool down = c == Collective::kBroadcast;
+        e.send(down ? order[i] : order[i + 1], down ? order[i + 1] : order[i], share, per_group);
+      }
+      continue;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      e.send(order[i], order[(i + 1) % n], share, per_group);
+    }
+  }
+}
+
+void emit_tree(Emitter& e, const Layout& layout, const std::vector<Ranks>& nodes, double bytes) {
+  const double per_tree_channels = std::max(1.0, layout.channels / 2.0);
+  const double half = bytes / 2;
+  const auto count = static_cast<std::uint32_t>(nodes.size());
+  for (int t = 0; t < 2; ++t) {
+    // Tree 0 is rooted in chain order from each node's first GPU, tree 1 from its last, so
+    // the two trees use different GPUs and NIC rails at the node boundary.
+    auto head = [&](std::uint32_t k) { return t == 0 ? nodes[k].front() : nodes[k].back(); };
+    for (const Ranks& list : nodes) {
+      for (std::size_t i = 0; i + 1 < list.size(); ++i) {
+        const std::uint32_t near = t == 0 ? list[i] : list[i + 1];
+        const std::uint32_t far = t == 0 ? list[i + 1] : list[i];
+        e.send(far, near, half, per_tree_channels);  // reduce toward the head
+        e.send(near, far, half, per_tree_channels);  // broadcast back
+      }
+    }
+    for (std::uint32_t k = 1; k < count; ++k) {
+      // Tree 1 mirrors tree 0's node order.
+      const std::uint32_t child = t == 0 ? k : count - 1 - k;
+      const std::uint32_t p = btree_parent(k, count);
+      const std::uint32_t parent = t == 0 ? p : count - 1 - p;
+      e.send(head(child), head(parent), half, per_tree_channels);
+      e.send(head(parent), head(child), half, per_tree_channels);
+    }
+  }
+}
+
+void emit_nvls(Emitter& e, const Layout& layout, const std::vector<Ranks>& nodes, double bytes,
+               bool across_nodes) {
+  const double nch = layout.channels;
+  for (const Ranks& list : nodes) {
+    const sim::EndpointId sw = layout.switch_of(layout.node_of(list.front()));
+    for (std::uint32_t r : list) {
+      e.send(r, sw, bytes, nch, layout.nvls_GBps / nch);
+      e.send(sw, r, bytes, nch, layout.nvls_GBps / nch);
+    }
+  }
+  if (!across_nodes) {
+    return;
+  }
+  // NVLSTree: GPU j of every node carries shard j (S/ppn) up and down a tree of nodes.
+  const std::size_t ppn = nodes.front().size();
+  const auto count = static_cast<std::uint32_t>(nodes.size());
+  for (std::size_t j = 0; j < ppn; ++j) {
+    const bool mirrored = j % 2 == 1;
+    for (std::uint32_t k = 1; k < count; ++k) {
+      const std::uint32_t child = mirrored ? count - 1 - k : k;
+      const std::uint32_t p = btree_parent(k, count);
+      const std::uint32_t parent = mirrored ? count - 1 - p : p;
+      const double shard = bytes / static_cast<double>(ppn);
+      e.send(nodes[child][j], nodes[parent][j], shard, 1);
+      e.send(nodes[parent][j], nodes[child][j], shard, 1);
+    }
+  }
+}
+
+void emit_all_to_all(Emitter& e, const std::vector<Ranks>& nodes, double bytes) {
+  std::size_t n = 0;
+  for (const Ranks& r : nodes) {
+    n += r.size();
+  }
+  const double per_pair = bytes / static_cast<double>(n);
+  if (nodes.size() == 1 || nodes.front().size() == 1 || !uniform(nodes)) {
+    for (const Ranks& a : nodes) {
+      for (std::uint32_t src : a) {
+        for (const Ranks& b : nodes) {
+          for (std::uint32_t dst : b) {
+            if (src != dst) {
+              e.send(src, dst, per_pair, 1);
+            }
+          }
+        }
+      }
+    }
+    return;
+  }
+  // PXN form: source i sends everything for position p of any node to its local GPU p
+  // (N x S/n bytes, including the intra-node pair), and GPU p forwards all ppn sources' data
+  // for position p of node B straight to B's GPU p (ppn x S/n bytes) on rail p.
+  const std::size_t ppn = nodes.front().size();
+  const double count = static_cast<double>(nodes.size());
+  for (const Ranks& a : nodes) {
+    for (std::size_t i = 0; i < ppn; ++i) {
+      for (std::size_t p = 0; p < ppn; ++p) {
+        if (i != p) {
+          e.send(a[i], a[p], per_pair * count, 1);
+        }
+      }
+    }
+  }
+  for (const Ranks& a : nodes) {
+    for (const Ranks& b : nodes) {
+      if (&a == &b) {
+        continue;
+      }
+      for (std::size_t p = 0; p < ppn; ++p) {
+        e.send(a[p], b[p], per_pair * static_cast<double>(ppn), 1);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int nccl_channels(double bw_GBps, int generation) {
+  const double top = generation >= 3 ? 90.0 : generation == 2 ? 60.0 : 40.0;
+  return 2 * std::max(1, static_cast<int>(std::ceil(bw_GBps / top)));
+}
+
+CommShape comm_shape(const Layout& layout, std::span<const std::uint32_t> ranks) {
+  const std::vector<Ranks> nodes = by_node(layout, ranks);
+  CommShape s;
+  s.ranks = static_cast<int>(ranks.size());
+  s.nodes = static_cast<int>(nodes.size());
+  s.intra = layout.intra;
+  s.nvls = layout.nvls && layout.nvswitch;
+  s.bw_intra_GBps = layout.scale_up_GBps;
+  // Across nodes a ring (or tree) leaves each node once per rail it uses, so its bus
+  // bandwidth is bounded by the NICs of the rails the communicator's GPUs sit on.
+  const double ppn = static_cast<double>(ranks.size()) / static_cast<double>(nodes.size());
+  const double nics = std::min<double>(layout.nics_per_node, ppn);
+  s.bw_inter_GBps = nodes.size() > 1 ? layout.nic_GBps * nics : 0;
+  s.channels = layout.channels;
+  return s;
+}
+
+sim::OpId emit_collective(sim::Trace& trace, const Layout& layout, Collective c,
+                          std::span<const std::uint32_t> ranks, double bytes,
+                          const Prediction& plan, sim::TagId tag, std::span<const sim::OpId> deps) {
+  if (ranks.size() < 2) {
+    throw std::invalid_argument("a collective needs at least 2 ranks");
+  }
+  const std::vector<Ranks> nodes = by_node(layout, ranks);
+  const sim::OpId start = trace.delay(sim::Time::from_us(plan.latency_us), tag, deps);
+  Emitter e(trace, layout, tag, start, plan, static_cast<int>(nodes.size()));
+  switch (plan.algo) {
+    case Algo::kRing:
+      emit_ring(e, layout, c, nodes, bytes);
+      break;
+    case Algo::kTree:
+      emit_tree(e, layout, nodes, bytes);
+      break;
+    case Algo::kNvls:
+    case Algo::kNvlsTree:
+      emit_nvls(e, layout, nodes, bytes, plan.algo == Algo::kNvlsTree);
+      break;
+    case Algo::kPairwise:
+      if (c == Collective::kAllToAll) {
+        emit_all_to_all(e, nodes, bytes);
+      } else {
+        Ranks order;
+        for (const Ranks& list : nodes) {
+          order.insert(order.end(), list.begin(), list.end());
+        }
+        for (std::size_t i = 0; i < order.size(); ++i) {
+          e.send(order[i], order[(i + 1) % order.size()], bytes, 1);
+        }
+      }
+      break;
+  }
+  return e.finish();
+}
+
+}  // namespace attnsim::models

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the collective model needs to know of the machine and its calibration: GPU placement
+// (GPU g = node x gpus_per_node + local; NIC rail = local mod nics_per_node), whether an
+// NVSwitch with in-switch reduction (NVLS) is present, the usable bandwidths NCCL's model
+// reasons with, and NCCL's constants for the GPU generation.
+#pragma once
+
+#include <cstdint>
+
+#include "models/collectives/nccl_tuning.h"
+#include "sim/network.h"
+
+namespace attnsim::models {
+
+struct Layout {
+  std::uint32_t gpus = 0;
+  std::uint32_t gpus_per_node = 1;
+  std::uint32_t nics_per_node = 0;
+  bool nvswitch = false;  // endpoint gpus + node is node's NVSwitch
+  bool nvls = false;      // the switch reduces in place (NVSwitch gen3+ and a capable GPU)
+  HwClass intra = HwClass::kNvlink;
+  double scale_up_GBps = 0;  // usable per GPU per direction (raw x efficiency)
+  double nic_GBps = 0;       // usable per NIC per direction
+  double nvls_GBps = 0;      // per-GPU rate NVLS reaches (profile's nvls_efficiency x raw)
+  NcclConstants nccl;
+  int channels = 2;
+
+  std::uint32_t node_of(std::uint32_t gpu) const { return gpu / gpus_per_node; }
+
+  std::uint32_t local_of(std::uint32_t gpu) const { return gpu % gpus_per_node; }
+
+  std::uint32_t rail_of(std::uint32_t gpu) const {
+    return nics_per_node == 0 ? 0 : local_of(gpu) % nics_per_node;
+  }
+
+  sim::EndpointId switch_of(std::uint32_t node) const { return gpus + node; }
+};
+
+/// NCCL's channel count for a communicator whose usable per-GPU bandwidth is `bw_GBps`: the
+/// graph search caps a channel at the top of its speed list (40 GB/s before Hopper, 60 on
+/// Hopper, 90 on Blackwell; NVIDIA/nccl:src/graph/search.cc, hardware.md 3.2) and then
+/// duplicates the channels: 2 x ceil(bw / top speed).
+int nccl_channels(double bw_GBps, int generation);
+
+}  // namespace attnsim::models

@@ -1,0 +1,3 @@
+list(APPEND ATTNSIM_TEST_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/collectives_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/nccl_tuning_test.cpp)
