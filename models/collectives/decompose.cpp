@@ -45,8 +45,8 @@ std::uint32_t btree_parent(std::uint32_t r, std::uint32_t n) {
 class Emitter {
  public:
   Emitter(sim::Trace& trace, const Layout& layout, sim::TagId tag, sim::OpId start,
-          const Prediction& plan, int nodes)
-      : trace_(trace), layout_(layout), tag_(tag), start_(start) {
+          const Prediction& plan, int nodes, double correction)
+      : trace_(trace), layout_(layout), tag_(tag), start_(start), correction_(correction) {
     const NcclConstants& k = layout.nccl;
     const auto col = static_cast<std::size_t>(std::min(nodes - 1, 2));
     const double ll_max = nodes == 1   ? k.ll_max_bw_one_node
@@ -82,7 +82,8 @@ class Emitter {
     o.max_rate = sim::Bandwidth::from_GBps(cap * wire_);
     o.salt = salt_++;
     const sim::OpId deps[] = {start_};
-    parts_.push_back(trace_.transfer(src, dst, payload / channels * wire_, tag_, deps, o));
+    parts_.push_back(
+        trace_.transfer(src, dst, payload / channels * wire_ * correction_, tag_, deps, o));
   }
 
   sim::OpId finish() { return trace_.delay(sim::Time(), tag_, parts_); }
@@ -92,6 +93,7 @@ class Emitter {
   const Layout& layout_;
   sim::TagId tag_;
   sim::OpId start_;
+  double correction_ = 1;
   double wire_ = 1;
   double channel_cap_GBps_ = std::numeric_limits<double>::infinity();
   std::uint64_t salt_ = 0;
@@ -268,6 +270,15 @@ int nccl_channels(double bw_GBps, int generation) {
   return 2 * std::max(1, static_cast<int>(std::ceil(bw_GBps / top)));
 }
 
+Corrections::Lookup correction_for(const Layout& layout, Collective c,
+                                   std::span<const std::uint32_t> ranks, double bytes) {
+  if (!layout.corrections) {
+    return {};
+  }
+  const auto nodes = static_cast<int>(by_node(layout, ranks).size());
+  return layout.corrections->at(c, static_cast<int>(ranks.size()), nodes, bytes);
+}
+
 CommShape comm_shape(const Layout& layout, std::span<const std::uint32_t> ranks) {
   const std::vector<Ranks> nodes = by_node(layout, ranks);
   CommShape s;
@@ -292,8 +303,9 @@ sim::OpId emit_collective(sim::Trace& trace, const Layout& layout, Collective c,
     throw std::invalid_argument("a collective needs at least 2 ranks");
   }
   const std::vector<Ranks> nodes = by_node(layout, ranks);
-  const sim::OpId start = trace.delay(sim::Time::from_us(plan.latency_us), tag, deps);
-  Emitter e(trace, layout, tag, start, plan, static_cast<int>(nodes.size()));
+  const double c_factor = correction_for(layout, c, ranks, bytes).factor;
+  const sim::OpId start = trace.delay(sim::Time::from_us(plan.latency_us * c_factor), tag, deps);
+  Emitter e(trace, layout, tag, start, plan, static_cast<int>(nodes.size()), c_factor);
   switch (plan.algo) {
     case Algo::kRing:
       emit_ring(e, layout, c, nodes, bytes);

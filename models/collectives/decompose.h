@@ -40,6 +40,10 @@ namespace attnsim::models {
 /// NCCL's view of a communicator over `ranks` on `layout`.
 CommShape comm_shape(const Layout& layout, std::span<const std::uint32_t> ranks);
 
+/// The calibration factor that applies to `c` of `bytes` over `ranks` (correction.h).
+Corrections::Lookup correction_for(const Layout& layout, Collective c,
+                                   std::span<const std::uint32_t> ranks, double bytes);
+
 /// Emits `c` of `bytes` over `ranks` (GPU ids, at least 2, each once) with `plan`'s algorithm
 /// and protocol, starting after `deps`. Returns the op that ends when the collective does.
 sim::OpId emit_collective(sim::Trace& trace, const Layout& layout, Collective c,

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
+#include "models/collectives/correction.h"
 #include "models/collectives/nccl_tuning.h"
 #include "sim/network.h"
 
@@ -24,6 +26,7 @@ struct Layout {
   double nvls_GBps = 0;      // per-GPU rate NVLS reaches (profile's nvls_efficiency x raw)
   NcclConstants nccl;
   int channels = 2;
+  std::shared_ptr<const Corrections> corrections;  // null: the model runs uncorrected
 
   std::uint32_t node_of(std::uint32_t gpu) const { return gpu / gpus_per_node; }
 

@@ -42,10 +42,17 @@ CollectiveTiming time_collective(const sim::Network& network, const Layout& layo
   if (!out.plan.available) {
     return out;
   }
+  // Measured tables describe NCCL's own choice: a forced algorithm or protocol runs the
+  // uncorrected model.
+  Layout effective = layout;
+  if (forced.algo || forced.proto) {
+    effective.corrections = nullptr;
+  }
   sim::Trace trace;
-  emit_collective(trace, layout, c, ranks, bytes, out.plan, trace.tag(spec(c).name));
+  emit_collective(trace, effective, c, ranks, bytes, out.plan, trace.tag(spec(c).name));
   const sim::ReplayResult r = sim::replay(trace, network, model);
   out.time = r.makespan;
+  out.calibrated = correction_for(effective, c, ranks, bytes).calibrated;
   out.events = r.events;
   return out;
 }

@@ -27,8 +27,9 @@ Prediction plan_collective(const Layout& layout, Collective c, std::span<const s
                            double bytes, const Forced& forced = {});
 
 struct CollectiveTiming {
-  Prediction plan;  // what ran, with NCCL's own predicted time
-  sim::Time time;   // simulated
+  Prediction plan;          // what ran, with NCCL's own predicted time
+  sim::Time time;           // simulated
+  bool calibrated = false;  // a measured table corrected this size (correction.h)
   std::uint64_t events = 0;
 };
 

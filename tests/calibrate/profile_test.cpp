@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hardware profiles: the built-ins parse and round-trip, their transcribed collective figures
+// agree with nccl-tests' own arithmetic, inheritance replaces only what a file gives, and the
+// error lines are pinned verbatim (STYLE D7).
+#include "calibrate/profile.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "config/error.h"
+#include "config/node.h"
+
+using attnsim::calibrate::builtin_profile;
+using attnsim::calibrate::builtin_profile_names;
+using attnsim::calibrate::load_profile;
+using attnsim::calibrate::parse_profile;
+using attnsim::calibrate::Profile;
+using attnsim::calibrate::to_json;
+using attnsim::config::Node;
+
+namespace {
+
+Profile parse(const std::string& file, const std::string& text) {
+  return parse_profile(Node::parse_text(file, text));
+}
+
+// A complete measured profile with one figure of each kind; tests splice errors into it.
+std::string minimal_profile(const std::string& links = R"({"scale_up": {"kind": "nvswitch",
+      "bandwidth_GBps": 450, "efficiency": 0.8, "latency_us": 0.6}})",
+                            const std::string& measurement = R"({"collective": "all_reduce",
+      "ranks": 8, "nodes": 1, "size_bytes": 8589934592, "time_us": 31307,
+      "busbw_GBps": 480.16})",
+                            const std::string& peaks_extra = "") {
+  return R"({"schema": "attnsim-hardware-profile", "schema_version": 1, "name": "mini",
+  "provenance": {"source": "measured", "tool": "test"},
+  "peaks": {"flops_per_s": {"bf16": 9.89e14}, "hbm_bytes": 8e10, "hbm_bandwidth_GBps": 3350,
+            "compute_capability": 90)" +
+         peaks_extra + R"(},
+  "compute": {"gemm": [{"m": 4096, "n": 4096, "k": 4096, "dtype": "bf16", "tflops": 780.2}]},
+  "comm": {"measurements": [)" +
+         measurement + R"(], "links": )" + links + "}}";
+}
+
+// nccl-tests' bus-bandwidth factor, written out again here so that the data check below does
+// not trust the library's own table (NVIDIA/nccl-tests doc/PERFORMANCE.md, hardware.md 4).
+double nccl_tests_factor(const std::string& collective, int n) {
+  const double ranks = n;
+  if (collective == "all_reduce") {
+    return 2.0 * (ranks - 1) / ranks;
+  }
+  if (collective == "all_gather" || collective == "reduce_scatter" || collective == "all_to_all") {
+    return (ranks - 1) / ranks;
+  }
+  REQUIRE((collective == "broadcast" || collective == "reduce" || collective == "send_recv"));
+  return 1.0;
+}
+
+}  // namespace
+
+TEST_CASE("the six built-in profiles are compiled in, sorted", "[unit]") {
+  const std::vector<std::string> expected = {"a100-sxm", "b200",     "gb200",
+                                             "gtx1080",  "h100-sxm", "h200-sxm"};
+  REQUIRE(builtin_profile_names() == expected);
+}
+
+TEST_CASE("every built-in profile parses and cites its figures", "[unit]") {
+  // Oracle: the strict reader accepts each file (no unknown key, every published figure has a
+  // source), and each profile names itself and has the peaks SPEC section 5 requires.
+  for (const std::string& name : builtin_profile_names()) {
+    SECTION(name) {
+      const Profile p = builtin_profile(name);
+      REQUIRE(p.name == name);
+      REQUIRE(p.provenance.source == "published");
+      REQUIRE_FALSE(p.provenance.citations.empty());
+      REQUIRE(p.peaks.flops_per_s.count("fp32") == 1);
+      REQUIRE(p.peaks.hbm_bytes > 0);
+      REQUIRE(p.peaks.compute_capability > 0);
+      REQUIRE_FALSE(p.comm.links.scale_up.kind.empty());
+    }
+  }
+}
+
+TEST_CASE("a profile round-trips through to_json and parse_profile unchanged", "[unit]") {
+  // Oracle: to_json(parse(to_json(p))) == to_json(p) for every built-in, i.e. the writer emits
+  // everything the reader keeps and nothing it rejects (derived busbw_only times included).
+  for (const std::string& name : builtin_profile_names()) {
+    SECTION(name) {
+      const nlohmann::json first = to_json(builtin_profile(name));
+      const Profile again = parse_profile(Node::from_json("roundtrip.json", first));
+      REQUIRE(to_json(again) == first);
+    }
+  }
+}
+
+TEST_CASE("transcribed collective figures agree with nccl-tests' busbw arithmetic", "[unit]") {
+  // Data-entry check on the built-in tables: for every row that gives a time, nccl-tests
+  // computes algbw = size / time and busbw = algbw x factor(n). The printed busbw has two
+  // decimals and the time four significant digits, so the transcription must agree within 2 %
+  // or 0.005 GB/s. Example (T1, 8 GiB on 8 H100s): 8589934592 B / 31307 us = 274.38 GB/s,
+  // x 2 x 7/8 = 480.16 GB/s.
+  int checked = 0;
+  for (const std::string& name : builtin_profile_names()) {
+    for (const auto& m : builtin_profile(name).comm.measurements) {
+      if (m.busbw_only) {
+        continue;
+      }
+      const double algbw = m.size_bytes / (m.time_us * 1e3);
+      const double busbw = algbw * nccl_tests_factor(m.collective, m.ranks);
+      INFO(name << " " << m.collective << " n=" << m.ranks << " size=" << m.size_bytes);
+      REQUIRE(std::fabs(m.busbw_GBps - busbw) <= std::max(0.02 * busbw, 0.005));
+      ++checked;
+    }
+  }
+  // T1 (32) + T6 (31) + nccl#2169 (1) in h100-sxm, T4 (20) + sendrecv (4) in a100-sxm.
+  REQUIRE(checked == 88);
+}
+
+TEST_CASE("a busbw_only row gets its time from busbw by the nccl-tests factor", "[unit]") {
+  // T3 on 8 H200s: 16 GiB all_reduce at busbw 480.0 GB/s. Time = size x 2(n-1)/n / busbw
+  // = 17179869184 x 1.75 / 480e9 s = 62634.9 us.
+  const Profile p = builtin_profile("h200-sxm");
+  bool found = false;
+  for (const auto& m : p.comm.measurements) {
+    if (m.algo == "nvls" && m.size_bytes == 17179869184.0) {
+      REQUIRE(m.busbw_only);
+      REQUIRE(m.time_us == Approx(17179869184.0 * 1.75 / 480e3).epsilon(1e-12));
+      found = true;
+    }
+  }
+  REQUIRE(found);
+}
+
+TEST_CASE("extrapolated Blackwell attention is H100 FA3 scaled by the MAMF ratio", "[unit]") {
+  // hardware.md 5.3: until measured, B200 attention = H100 FA3 x (B200 / H100 BF16 MAMF)
+  // = x 1745.0 / 794.5. FA3 paper Fig. 5: d128 forward, 16k, non-causal: 648 TFLOP/s, so
+  // B200 gets 648 x 1745.0 / 794.5 = 1423.2 (rounded to 0.1).
+  const Profile b200 = builtin_profile("b200");
+  bool found = false;
+  for (const auto& a : b200.compute.attention) {
+    REQUIRE(a.extrapolated);
+    if (a.impl == "fa3" && a.pass == "fwd" && !a.causal && a.head_dim == 128 && a.seq_q == 16384) {
+      REQUIRE(a.tflops == Approx(648 * 1745.0 / 794.5).margin(0.05));
+      found = true;
+    }
+  }
+  REQUIRE(found);
+}
+
+TEST_CASE("a file that inherits replaces only the sections it gives", "[unit]") {
+  // A single-GPU measured compute table on top of the published H100 fabric: provenance and
+  // compute.gemm come from the file; peaks, attention and all of comm stay the built-in's.
+  const Profile base = builtin_profile("h100-sxm");
+  const Profile p = parse("lab-h100.json", R"({
+    "schema": "attnsim-hardware-profile", "schema_version": 1, "inherits": "h100-sxm",
+    "provenance": {"source": "measured", "tool": "attnsim calibrate 0.1.0", "gpus": 1},
+    "compute": {"gemm": [{"m": 8192, "n": 8192, "k": 8192, "dtype": "bf16", "tflops": 700}]}})");
+  REQUIRE(p.name == "lab-h100");  // from the file name, not the base's
+  REQUIRE(p.inherited_from == "h100-sxm");
+  REQUIRE(p.provenance.source == "measured");
+  REQUIRE(p.provenance.gpus == 1);
+  REQUIRE(p.compute.gemm.size() == 1);
+  REQUIRE(p.compute.gemm[0].tflops == 700);
+  REQUIRE(to_json(p)["compute"]["attention"] == to_json(base)["compute"]["attention"]);
+  REQUIRE(to_json(p)["peaks"] == to_json(base)["peaks"]);
+  REQUIRE(to_json(p)["comm"] == to_json(base)["comm"]);
+}
+
+TEST_CASE("load_profile takes a built-in name or a file relative to a folder", "[unit]") {
+  REQUIRE(load_profile("gtx1080").name == "gtx1080");
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "attnsim_profile_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "mine.json") << minimal_profile();
+  REQUIRE(load_profile("mine.json", dir.string()).name == "mini");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("an unknown built-in name lists the names and suggests one", "[errors]") {
+  REQUIRE_THROWS_WITH(builtin_profile("h100"),
+                      "hardware profile: expected one of a100-sxm, b200, gb200, gtx1080, "
+                      "h100-sxm, h200-sxm; got \"h100\" (did you mean \"h100-sxm\"?)");
+  REQUIRE_THROWS_WITH(load_profile("h100"),
+                      "hardware profile: expected one of a100-sxm, b200, gb200, gtx1080, "
+                      "h100-sxm, h200-sxm; got \"h100\" (did you mean \"h100-sxm\"?)");
+}
+
+TEST_CASE("an unknown name in a scenario is reported at its JSON pointer", "[errors]") {
+  const Node scenario = Node::parse_text("s.json", R"({"hardware": "a100"})");
+  REQUIRE_THROWS_WITH(load_profile(scenario.child("hardware"), ""),
+                      "s.json: /hardware: expected a built-in profile (a100-sxm, b200, gb200, "
+                      "gtx1080, h100-sxm, h200-sxm) or a profile file path; got \"a100\" (did "
+                      "you mean \"a100-sxm\"?)");
+}
+
+TEST_CASE("an unknown inherited base is located at /inherits", "[errors]") {
+  REQUIRE_THROWS_WITH(parse("x.json", R"({"schema": "attnsim-hardware-profile",
+      "schema_version": 1, "inherits": "h200"})"),
+                      "x.json: /inherits: expected one of a100-sxm, b200, gb200, gtx1080, "
+                      "h100-sxm, h200-sxm; got \"h200\" (did you mean \"h200-sxm\"?)");
+}
+
+TEST_CASE("a negative bandwidth names its JSON pointer", "[errors]") {
+  REQUIRE_THROWS_WITH(parse("neg.json", minimal_profile(R"({"scale_up": {"kind": "nvswitch",
+      "bandwidth_GBps": -450, "efficiency": 0.8, "latency_us": 0.6}})")),
+                      "neg.json: /comm/links/scale_up/bandwidth_GBps: expected a number > 0, "
+                      "got -450");
+}
+
+TEST_CASE("an efficiency above 1 is rejected", "[errors]") {
+  REQUIRE_THROWS_WITH(parse("eff.json", minimal_profile(R"({"nic": {"kind": "infiniband",
+      "bandwidth_GBps": 50, "efficiency": 1.5, "latency_us": 2.7}})")),
+                      "eff.json: /comm/links/nic/efficiency: expected a number in (0, 1], got 1.5");
+}
+
+TEST_CASE("an unknown collective lists the names and suggests one", "[errors]") {
+  REQUIRE_THROWS_WITH(
+      parse("coll.json", minimal_profile(R"({})", R"({"collective": "allreduce", "ranks": 8,
+      "nodes": 1, "size_bytes": 1024, "time_us": 16.94, "busbw_GBps": 0.11})")),
+      "coll.json: /comm/measurements/0/collective: expected one of all_gather, all_reduce, "
+      "all_to_all, broadcast, reduce, reduce_scatter, send_recv; got \"allreduce\" (did you "
+      "mean \"all_reduce\"?)");
+}
+
+TEST_CASE("an unknown key is rejected with a suggestion", "[errors]") {
+  REQUIRE_THROWS_WITH(parse("key.json", minimal_profile(R"({})", R"({"collective": "all_reduce",
+      "ranks": 8, "nodes": 1, "size_bytes": 1024, "time_us": 16.94, "busbw_GBps": 0.11})",
+                                                        R"(, "hbm_bandwith_GBps": 3350)")),
+                      "key.json: /peaks: unknown key \"hbm_bandwith_GBps\" (did you mean "
+                      "\"hbm_bandwidth_GBps\"?)");
+}
+
+TEST_CASE("a busbw that disagrees with size and time is a transcription error", "[errors]") {
+  // 8589934592 B in 31307 us on 8 ranks: busbw must be 274.38 x 1.75 = 480.16, not 274.38
+  // (the algbw column copied by mistake).
+  REQUIRE_THROWS_WITH(
+      parse("bw.json", minimal_profile(R"({})", R"({"collective": "all_reduce", "ranks": 8,
+      "nodes": 1, "size_bytes": 8589934592, "time_us": 31307, "busbw_GBps": 274.38})")),
+      "bw.json: /comm/measurements/0/busbw_GBps: expected 480.161 within 2 % (size_bytes / "
+      "time_us x 2(n-1)/n = 1.75 for all_reduce on 8 ranks), got 274.38");
+}
+
+TEST_CASE("message sizes must increase within a series", "[errors]") {
+  const std::string two_rows = R"({"collective": "all_reduce", "ranks": 8, "nodes": 1,
+      "size_bytes": 4194304, "time_us": 54.19, "busbw_GBps": 135.44},
+      {"collective": "all_reduce", "ranks": 8, "nodes": 1,
+      "size_bytes": 1048576, "time_us": 27.37, "busbw_GBps": 67.04})";
+  REQUIRE_THROWS_WITH(parse("order.json", minimal_profile(R"({})", two_rows)),
+                      "order.json: /comm/measurements/1/size_bytes: expected sizes in "
+                      "increasing order within a series (same collective, ranks, nodes, algo, "
+                      "proto and source), got 1048576 after 4194304");
+}
+
+TEST_CASE("a published profile needs a source on every figure", "[errors]") {
+  const std::string text = R"({"schema": "attnsim-hardware-profile", "schema_version": 1,
+  "provenance": {"source": "published", "citations": ["somewhere"]},
+  "peaks": {"flops_per_s": {}, "hbm_bytes": 1, "hbm_bandwidth_GBps": 1,
+            "compute_capability": 90, "source": "datasheet"},
+  "compute": {"gemm": [{"m": 1, "n": 1, "k": 1, "dtype": "bf16", "tflops": 1}]}})";
+  REQUIRE_THROWS_WITH(parse("pub.json", text),
+                      "pub.json: /compute/gemm/0/source: expected a source (every figure of a "
+                      "published profile names one), got nothing (missing key)");
+}
