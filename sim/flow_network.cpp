@@ -232,7 +232,9 @@ void FlowNetwork::fill() {
     if (weight_sum_[l] <= 0 || residual_[l] / weight_sum_[l] != c.share) {
       continue;
     }
-    const double share = c.share;
+    // Rounding can leave a saturated link's residual a hair below what its last flows
+    // need; never hand out a zero rate, which would stall a flow forever.
+    const double share = std::max(c.share, capacity_[l] * 1e-12);
     for (FlowId f : on_link_[l]) {
       if (flows_[f].fixed == stamp_) {
         continue;

@@ -209,7 +209,15 @@ class Replayer {
     }
   }
 
-  static Time drain_time(double bytes, double rate) { return Time::from_s(bytes / rate); }
+  static Time drain_time(double bytes, double rate) {
+    const double seconds = bytes / rate;
+    // Time counts picoseconds in an int64: about 106 days. Beyond that is not a step time.
+    if (!(seconds < 9.0e6)) {
+      throw std::overflow_error(
+          "replay: a transfer would take longer than 100 days of simulated time");
+    }
+    return Time::from_s(seconds);
+  }
 
   void handle(const Payload& p, Time now) {
     if (p.kind == Payload::kFlowDrained) {

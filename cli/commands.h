@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// The commands, callable without a subprocess (tests call them directly). Each writes its
+// output to `out` and returns the exit status; bad input throws config::InputError, bad
+// usage UsageError.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace attnsim::cli {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+/// Bad command-line usage that CLI11 cannot see (e.g. a size that does not parse). Exit 2.
+class UsageError : public std::runtime_error {
+ public:
+  explicit UsageError(const std::string& what) : std::runtime_error(what) {}
+};
+
+struct TopoOptions {
+  std::string topology;
+  std::optional<long long> gpus;
+  std::string dot_file;
+  bool json = false;
+};
+
+int run_topo(const TopoOptions& options, std::ostream& out);
+
+struct CollectiveOptions {
+  std::string topology;
+  std::string op;
+  long long gpus = 0;
+  std::string algo;
+  std::string proto;
+  std::string min_bytes = "8";
+  std::string max_bytes = "1G";
+  std::string hardware;
+  std::string network_model = "flow";
+  bool json = false;
+};
+
+int run_collective(const CollectiveOptions& options, std::ostream& out);
+
+int run_profiles(std::ostream& out);
+
+std::vector<std::string> collective_choices();
+std::vector<std::string> algo_choices();
+std::vector<std::string> proto_choices();
+
+}  // namespace attnsim::cli

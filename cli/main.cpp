@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+// attnsim's command line: CLI11 wiring only. The one place that catches errors and turns
+// them into exit statuses (SPEC section 2): 1 bad input, 2 bad usage, 3 runtime failure.
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "config/error.h"
+
+int main(int argc, char** argv) {
+  namespace cli = attnsim::cli;
+  CLI::App app{"attnsim: how fast will attention run, with which parallelism, on which cluster"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("attnsim ") + cli::kVersion);
+
+  cli::TopoOptions topo;
+  CLI::App* topo_cmd = app.add_subcommand("topo",
+                                          "Summarise a topology: GPUs, switches, links, "
+                                          "injection and bisection bandwidth, diameter");
+  topo_cmd
+      ->add_option("TOPO", topo.topology,
+                   "Topology JSON file, scenario file, or built-in preset name")
+      ->required();
+  topo_cmd->add_option("--gpus", topo.gpus, "Size of a preset that scales (GPU count)");
+  topo_cmd->add_option("--dot", topo.dot_file, "Also write the graph as Graphviz DOT");
+  topo_cmd->add_flag("--json", topo.json, "Print JSON instead of text");
+
+  cli::CollectiveOptions coll;
+  CLI::App* coll_cmd = app.add_subcommand(
+      "collective", "Time one collective over message sizes, printing nccl-tests columns");
+  coll_cmd->add_option("--topology", coll.topology, "Topology file, scenario file or preset")
+      ->required();
+  coll_cmd->add_option("--op", coll.op, "Collective")
+      ->required()
+      ->check(CLI::IsMember(cli::collective_choices()));
+  coll_cmd->add_option("--gpus", coll.gpus, "Number of GPUs taking part")->required();
+  coll_cmd->add_option("--algo", coll.algo, "Force an algorithm (like NCCL_ALGO)")
+      ->check(CLI::IsMember(cli::algo_choices()));
+  coll_cmd->add_option("--proto", coll.proto, "Force a protocol (like NCCL_PROTO)")
+      ->check(CLI::IsMember(cli::proto_choices()));
+  coll_cmd->add_option("--min-bytes", coll.min_bytes, "Smallest size, e.g. 8, 1K, 64M");
+  coll_cmd->add_option("--max-bytes", coll.max_bytes, "Largest size, e.g. 16G");
+  coll_cmd->add_option("--hardware", coll.hardware,
+                       "Hardware profile: a built-in name or a profile JSON file");
+  coll_cmd->add_option("--network-model", coll.network_model, "flow (default) or analytical")
+      ->check(CLI::IsMember({"flow", "analytical"}));
+  coll_cmd->add_flag("--json", coll.json, "Print JSON instead of the table");
+
+  app.add_subcommand("profiles", "List the built-in hardware profiles");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e);
+    return status == 0 ? 0 : 2;
+  }
+  try {
+    if (topo_cmd->parsed()) {
+      return cli::run_topo(topo, std::cout);
+    }
+    if (coll_cmd->parsed()) {
+      return cli::run_collective(coll, std::cout);
+    }
+    return cli::run_profiles(std::cout);
+  } catch (const cli::UsageError& e) {
+    std::cerr << "attnsim: " << e.what() << "\n";
+    return 2;
+  } catch (const attnsim::config::InputError& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  } catch (const attnsim::config::RuntimeFailure& e) {
+    std::cerr << "attnsim: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "attnsim: internal error: " << e.what() << "\n";
+    return 3;
+  }
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/machine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "config/node.h"
+#include "models/collectives/run.h"
+#include "topology/network_export.h"
+
+namespace attnsim::models {
+
+namespace {
+
+// Efficiency per link class of topology/network_export.h, from the profile.
+std::map<std::string, double> efficiencies(const calibrate::Profile& profile) {
+  const calibrate::CommLinks& l = profile.comm.links;
+  const double nic = l.nic.efficiency;
+  return {{"nvlink", l.scale_up.efficiency},
+          {"pcie", l.scale_up.kind == "pcie" ? l.scale_up.efficiency : l.pcie.efficiency},
+          {"nic", nic},
+          {"net", nic},
+          {"dc", nic}};
+}
+
+Layout make_layout(const topology::Fabric& fabric, const calibrate::Profile& profile) {
+  const topology::TopologySpec& spec = fabric.spec();
+  const calibrate::CommLinks& links = profile.comm.links;
+  Layout l;
+  l.gpus = fabric.gpus();
+  l.gpus_per_node = fabric.gpus_per_node();
+  l.nics_per_node = fabric.nics_per_node();
+  l.nvswitch = spec.scale_up.kind == "nvswitch";
+  l.nvls = l.nvswitch && fabric.nvls() && links.nvls_efficiency > 0;
+  l.intra = spec.scale_up.kind == "pcie" ? HwClass::kPci : HwClass::kNvlink;
+  const double raw_up = spec.scale_up.bandwidth.GBps();
+  l.scale_up_GBps = raw_up * links.scale_up.efficiency;
+  l.nic_GBps = spec.scale_out.nic_bandwidth.GBps() * links.nic.efficiency;
+  l.nvls_GBps = raw_up * links.nvls_efficiency;
+  l.nccl = nccl_constants(profile.peaks.compute_capability);
+  l.channels = nccl_channels(l.scale_up_GBps, l.nccl.generation);
+  return l;
+}
+
+// One node as the profile describes it, big enough for its largest single-node table.
+topology::TopologySpec reference_node(const calibrate::Profile& profile, int gpus) {
+  const calibrate::LinkParams& up = profile.comm.links.scale_up;
+  nlohmann::json scale_up = {
+      {"kind", up.kind}, {"bandwidth_GBps", up.bandwidth_GBps}, {"latency_us", up.latency_us}};
+  if (up.kind == "nvswitch") {
+    scale_up["nvls"] = profile.comm.links.nvls_efficiency > 0;
+  }
+  const nlohmann::json topo = {{"nodes", 1},
+                               {"gpus_per_node", gpus},
+                               {"scale_up", scale_up},
+                               {"scale_out", {{"kind", "none"}}}};
+  return topology::parse_topology(
+      config::Node::from_json("reference node of profile " + profile.name, topo), std::nullopt);
+}
+
+// Drops single-run hiccups from a (size, factor) table: a point more than 25 % away from the
+// median of its neighbours (up to two on each side) is a glitch of the measurement, not
+// behaviour to learn (a Hampel filter). Example: hardware.md T1 has 68.14 us at 32 B
+// between 13.00 and 14.92, while its in-place column at 32 B reads 13.52.
+std::vector<std::pair<double, double>> without_outliers(
+    const std::vector<std::pair<double, double>>& table) {
+  std::vector<std::pair<double, double>> out;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    std::vector<double> around;
+    for (std::size_t j = i >= 2 ? i - 2 : 0; j < std::min(table.size(), i + 3); ++j) {
+      if (j != i) {
+        around.push_back(table[j].second);
+      }
+    }
+    if (around.size() >= 2) {
+      std::sort(around.begin(), around.end());
+      const std::size_t n = around.size();
+      const double median = n % 2 == 1 ? around[n / 2] : (around[n / 2 - 1] + around[n / 2]) / 2;
+      if (std::fabs(table[i].second / median - 1) > 0.25) {
+        continue;
+      }
+    }
+    out.push_back(table[i]);
+  }
+  return out;
+}
+
+bool single_node_default(const calibrate::CommMeasurement& m) {
+  return m.nodes == 1 && m.algo == "default" && m.proto == "default" && m.ranks >= 2;
+}
+
+}  // namespace
+
+std::shared_ptr<const Corrections> fit_corrections(const calibrate::Profile& profile,
+                                                   std::optional<double> leave_out_bytes) {
+  // (collective, ranks) -> size -> measured times (several sources may give one size).
+  std::map<std::pair<Collective, int>, std::map<double, std::vector<double>>> tables;
+  int largest = 0;
+  for (const calibrate::CommMeasurement& m : profile.comm.measurements) {
+    if (!single_node_default(m) || (leave_out_bytes && m.size_bytes == *leave_out_bytes)) {
+      continue;
+    }
+    tables[{collective_from_name(m.collective), m.ranks}][m.size_bytes].push_back(m.time_us);
+    largest = std::max(largest, m.ranks);
+  }
+  auto out = std::make_shared<Corrections>();
+  if (tables.empty()) {
+    return out;
+  }
+  const topology::Fabric node = topology::build_fabric(reference_node(profile, largest));
+  const sim::Network network = topology::to_network(node, efficiencies(profile));
+  const Layout layout = make_layout(node, profile);
+  for (const auto& [key, sizes] : tables) {
+    std::vector<std::uint32_t> ranks(static_cast<std::size_t>(key.second));
+    std::iota(ranks.begin(), ranks.end(), 0u);
+    std::vector<std::pair<double, double>> table;
+    for (const auto& [bytes, times] : sizes) {
+      const double measured =
+          std::accumulate(times.begin(), times.end(), 0.0) / static_cast<double>(times.size());
+      const CollectiveTiming t =
+          time_collective(network, layout, key.first, ranks, bytes, {}, sim::NetworkModel::kFlow);
+      table.emplace_back(bytes, measured / t.time.us());
+    }
+    out->add(key.first, key.second, without_outliers(table));
+  }
+  return out;
+}
+
+Machine build_machine(const topology::TopologySpec& spec, const calibrate::Profile& profile,
+                      bool calibrate_collectives) {
+  Machine m{topology::build_fabric(spec), {}, {}};
+  m.network = topology::to_network(m.fabric, efficiencies(profile));
+  m.layout = make_layout(m.fabric, profile);
+  if (calibrate_collectives) {
+    m.layout.corrections = fit_corrections(profile, std::nullopt);
+  }
+  return m;
+}
+
+}  // namespace attnsim::models
