@@ -75,6 +75,9 @@ Summary summarise(const std::vector<Row>& rows, Get error) {
 
 models::Forced forced(const CommMeasurement& m) {
   models::Forced f;
+  if (m.collective == "all_to_all" || m.collective == "send_recv") {
+    return f;  // point-to-point in NCCL: NCCL_ALGO and NCCL_PROTO do not apply
+  }
   if (m.algo == "ring") {
     f.algo = models::Algo::kRing;
   } else if (m.algo == "tree") {
@@ -163,8 +166,6 @@ int main(int argc, char** argv) {
         std::vector<std::uint32_t> ranks(static_cast<std::size_t>(m.ranks));
         std::iota(ranks.begin(), ranks.end(), 0u);
         const auto op = models::collective_from_name(m.collective);
-        const double factor = models::spec(op).busbw_factor(m.ranks);
-        const auto busbw = [&](double us) { return m.size_bytes / us * 1e-3 * factor; };
         const auto t =
             models::time_collective(machine.network, machine.layout, op, ranks, m.size_bytes,
                                     forced(m), attnsim::sim::NetworkModel::kFlow);
@@ -185,14 +186,14 @@ int main(int argc, char** argv) {
         Row r;
         r.m = m;
         r.model_us = t.time.us();
-        r.model_error = busbw(r.model_us) / m.busbw_GBps - 1;
+        r.model_error = m.time_us / r.model_us - 1;  // busbw is proportional to 1 / time
         r.calibrated_us = tc.time.us();
-        r.calibrated_error = busbw(r.calibrated_us) / m.busbw_GBps - 1;
+        r.calibrated_error = m.time_us / r.calibrated_us - 1;
         r.calibrated = tc.calibrated;
         r.plan = std::string(models::algo_name(t.plan.algo)) + "/" +
                  std::string(models::proto_name(t.plan.proto));
-        const std::string key = m.collective + ", " + std::to_string(m.ranks) + " GPUs" +
-                                (m.nodes > 1 ? " on " + std::to_string(m.nodes) + " nodes" : "") +
+        const std::string key = m.collective +
+                                (m.nodes > 1 ? ", " + std::to_string(m.nodes) + " nodes" : "") +
                                 (m.algo == "default" ? "" : ", " + m.algo) +
                                 (m.proto == "default" ? "" : "/" + m.proto);
         groups[key].push_back(r);
@@ -206,14 +207,15 @@ int main(int argc, char** argv) {
            << " % | " << num(100 * cal.median, 1) << " % | " << num(100 * cal.worst, 1) << " % | "
            << num(100 * cal.worst_large, 1) << " % | " << (ok ? "yes" : "**no**") << " |\n";
         detail << "\n### " << profile_name << ", " << table << ": " << key << "\n\n"
-               << "| size | measured us | measured busbw | model us | model error | "
+               << "| GPUs | size | measured us | measured busbw | model us | model error | "
                   "calibrated us | calibrated error | attnsim plan |\n"
-                  "|---|---|---|---|---|---|---|---|\n";
+                  "|---|---|---|---|---|---|---|---|---|\n";
         for (const Row& r : rows) {
-          detail << "| " << size_name(r.m.size_bytes) << " | " << num(r.m.time_us) << " | "
-                 << num(r.m.busbw_GBps) << " | " << num(r.model_us) << " | " << pct(r.model_error)
-                 << " | " << num(r.calibrated_us) << " | " << pct(r.calibrated_error)
-                 << (r.calibrated ? "" : " (model)") << " | " << r.plan << " |\n";
+          detail << "| " << r.m.ranks << " | " << size_name(r.m.size_bytes) << " | "
+                 << num(r.m.time_us) << " | " << num(r.m.busbw_GBps) << " | " << num(r.model_us)
+                 << " | " << pct(r.model_error) << " | " << num(r.calibrated_us) << " | "
+                 << pct(r.calibrated_error) << (r.calibrated ? "" : " (model)") << " | " << r.plan
+                 << " |\n";
         }
       }
     }

@@ -62,33 +62,6 @@ topology::TopologySpec reference_node(const calibrate::Profile& profile, int gpu
       config::Node::from_json("reference node of profile " + profile.name, topo), std::nullopt);
 }
 
-// Drops single-run hiccups from a (size, factor) table: a point more than 25 % away from the
-// median of its neighbours (up to two on each side) is a glitch of the measurement, not
-// behaviour to learn (a Hampel filter). Example: hardware.md T1 has 68.14 us at 32 B
-// between 13.00 and 14.92, while its in-place column at 32 B reads 13.52.
-std::vector<std::pair<double, double>> without_outliers(
-    const std::vector<std::pair<double, double>>& table) {
-  std::vector<std::pair<double, double>> out;
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    std::vector<double> around;
-    for (std::size_t j = i >= 2 ? i - 2 : 0; j < std::min(table.size(), i + 3); ++j) {
-      if (j != i) {
-        around.push_back(table[j].second);
-      }
-    }
-    if (around.size() >= 2) {
-      std::sort(around.begin(), around.end());
-      const std::size_t n = around.size();
-      const double median = n % 2 == 1 ? around[n / 2] : (around[n / 2 - 1] + around[n / 2]) / 2;
-      if (std::fabs(table[i].second / median - 1) > 0.25) {
-        continue;
-      }
-    }
-    out.push_back(table[i]);
-  }
-  return out;
-}
-
 bool single_node_default(const calibrate::CommMeasurement& m) {
   return m.nodes == 1 && m.algo == "default" && m.proto == "default" && m.ranks >= 2;
 }
@@ -107,23 +80,32 @@ std::shared_ptr<const Corrections> fit_corrections(const calibrate::Profile& pro
     tables[{collective_from_name(m.collective), m.ranks}][m.size_bytes].push_back(m.time_us);
     largest = std::max(largest, m.ranks);
   }
-  auto out = std::make_shared<Corrections>();
   if (tables.empty()) {
-    return out;
+    return nullptr;  // nothing measured: the model runs uncorrected
   }
-  const topology::Fabric node = topology::build_fabric(reference_node(profile, largest));
-  const sim::Network network = topology::to_network(node, efficiencies(profile));
-  const Layout layout = make_layout(node, profile);
+
+  // The reference node lives as long as the corrections, which simulate on it on demand.
+  struct Reference {
+    topology::Fabric node;
+    sim::Network network;
+    Layout layout;
+  };
+
+  auto ref = std::make_shared<Reference>(
+      Reference{topology::build_fabric(reference_node(profile, largest)), {}, {}});
+  ref->network = topology::to_network(ref->node, efficiencies(profile));
+  ref->layout = make_layout(ref->node, profile);
+  auto out = std::make_shared<Corrections>([ref](Collective c, int ranks, double bytes) {
+    std::vector<std::uint32_t> r(static_cast<std::size_t>(ranks));
+    std::iota(r.begin(), r.end(), 0u);
+    return time_collective(ref->network, ref->layout, c, r, bytes, {}, sim::NetworkModel::kFlow)
+        .time.us();
+  });
   for (const auto& [key, sizes] : tables) {
-    std::vector<std::uint32_t> ranks(static_cast<std::size_t>(key.second));
-    std::iota(ranks.begin(), ranks.end(), 0u);
     std::vector<std::pair<double, double>> table;
     for (const auto& [bytes, times] : sizes) {
-      const double measured =
-          std::accumulate(times.begin(), times.end(), 0.0) / static_cast<double>(times.size());
-      const CollectiveTiming t =
-          time_collective(network, layout, key.first, ranks, bytes, {}, sim::NetworkModel::kFlow);
-      table.emplace_back(bytes, measured / t.time.us());
+      table.emplace_back(bytes, std::accumulate(times.begin(), times.end(), 0.0) /
+                                    static_cast<double>(times.size()));
     }
     out->add(key.first, key.second, without_outliers(table));
   }

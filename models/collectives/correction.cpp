@@ -7,14 +7,50 @@
 
 namespace attnsim::models {
 
-void Corrections::add(Collective c, int ranks, std::vector<std::pair<double, double>> table) {
-  for (std::size_t i = 1; i < table.size(); ++i) {
-    if (!(table[i].first > table[i - 1].first)) {
+namespace {
+
+// The time at `x` on the log-log line through points a and b.
+double through(const std::pair<double, double>& a, const std::pair<double, double>& b, double x) {
+  const double t = (std::log(x) - std::log(a.first)) / (std::log(b.first) - std::log(a.first));
+  return std::exp(std::log(a.second) + t * (std::log(b.second) - std::log(a.second)));
+}
+
+}  // namespace
+
+double interpolate_loglog(const std::vector<std::pair<double, double>>& table, double bytes) {
+  const auto hi = std::lower_bound(table.begin(), table.end(), bytes,
+                                   [](const auto& row, double s) { return row.first < s; });
+  if (hi == table.end()) {
+    throw std::out_of_range("interpolate_loglog: size beyond the table");
+  }
+  if (hi->first == bytes || hi == table.begin()) {
+    return hi->second;
+  }
+  return through(*(hi - 1), *hi, bytes);
+}
+
+std::vector<std::pair<double, double>> without_outliers(
+    const std::vector<std::pair<double, double>>& table) {
+  std::vector<std::pair<double, double>> out;
+  const std::size_t n = table.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool slower_than_larger = i + 1 < n && table[i].second > 1.1 * table[i + 1].second;
+    const bool faster_than_smaller = i > 0 && table[i].second * 1.1 < table[i - 1].second;
+    if (!slower_than_larger && !faster_than_smaller) {
+      out.push_back(table[i]);
+    }
+  }
+  return out;
+}
+
+void Corrections::add(Collective c, int ranks, std::vector<std::pair<double, double>> measured_us) {
+  for (std::size_t i = 1; i < measured_us.size(); ++i) {
+    if (!(measured_us[i].first > measured_us[i - 1].first)) {
       throw std::invalid_argument("correction sizes must increase");
     }
   }
-  if (!table.empty()) {
-    tables_[{c, ranks}] = std::move(table);
+  if (!measured_us.empty()) {
+    tables_[{c, ranks}] = std::move(measured_us);
   }
 }
 
@@ -30,15 +66,19 @@ Corrections::Lookup Corrections::at(Collective c, int ranks, int nodes, double b
   if (bytes < t.front().first || bytes > t.back().first) {
     return {};
   }
-  const auto hi = std::lower_bound(t.begin(), t.end(), bytes,
-                                   [](const auto& row, double s) { return row.first < s; });
-  if (hi->first == bytes || hi == t.begin()) {
-    return {hi->second, true};
+  double model = 0;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const auto key = std::make_tuple(c, ranks, bytes);
+    const auto cached = model_cache_.find(key);
+    if (cached != model_cache_.end()) {
+      model = cached->second;
+    } else {
+      model = model_(c, ranks, bytes);
+      model_cache_.emplace(key, model);
+    }
   }
-  const auto lo = hi - 1;
-  const double x =
-      (std::log2(bytes) - std::log2(lo->first)) / (std::log2(hi->first) - std::log2(lo->first));
-  return {lo->second + x * (hi->second - lo->second), true};
+  return {interpolate_loglog(t, bytes) / model, true};
 }
 
 }  // namespace attnsim::models

@@ -201,18 +201,21 @@ void emit_nvls(Emitter& e, const Layout& layout, const std::vector<Ranks>& nodes
   if (!across_nodes) {
     return;
   }
-  // NVLSTree: GPU j of every node carries shard j (S/ppn) up and down a tree of nodes.
+  // NVLSTree: GPU j of every node carries shard j (S/ppn) up and down the nodes, half on a
+  // binary tree and half on its mirror (NCCL's double binary tree), so every node is
+  // interior in at most one of the two and no NIC carries more than about S/ppn x 2.
   const std::size_t ppn = nodes.front().size();
   const auto count = static_cast<std::uint32_t>(nodes.size());
+  const double half_shard = bytes / static_cast<double>(ppn) / 2;
   for (std::size_t j = 0; j < ppn; ++j) {
-    const bool mirrored = j % 2 == 1;
-    for (std::uint32_t k = 1; k < count; ++k) {
-      const std::uint32_t child = mirrored ? count - 1 - k : k;
-      const std::uint32_t p = btree_parent(k, count);
-      const std::uint32_t parent = mirrored ? count - 1 - p : p;
-      const double shard = bytes / static_cast<double>(ppn);
-      e.send(nodes[child][j], nodes[parent][j], shard, 1);
-      e.send(nodes[parent][j], nodes[child][j], shard, 1);
+    for (int mirrored = 0; mirrored < 2; ++mirrored) {
+      for (std::uint32_t k = 1; k < count; ++k) {
+        const std::uint32_t p = btree_parent(k, count);
+        const std::uint32_t child = mirrored != 0 ? count - 1 - k : k;
+        const std::uint32_t parent = mirrored != 0 ? count - 1 - p : p;
+        e.send(nodes[child][j], nodes[parent][j], half_shard, 1);
+        e.send(nodes[parent][j], nodes[child][j], half_shard, 1);
+      }
     }
   }
 }

@@ -153,8 +153,8 @@ Prediction predict(const NcclConstants& k, const CommShape& shape, Collective c,
                          c == Collective::kReduceScatter || c == Collective::kBroadcast ||
                          c == Collective::kReduce;
   // Availability (hardware.md 3.4): tree, NVLS and NVLSTree only for all_reduce here; tree and
-  // NVLSTree need several nodes; NVLS needs an NVSwitch with in-switch reduction and more than
-  // 4 GPUs per node (NCCL picks Ring at 4 or fewer: hardware.md T3, NVIDIA/nccl#1455); LL128
+  // NVLSTree need several nodes, NVLS one; NVLS needs an NVSwitch with in-switch reduction and more
+  // than 4 GPUs per node (NCCL picks Ring at 4 or fewer: hardware.md T3, NVIDIA/nccl#1455); LL128
   // only over NVLink.
   if (!ring_like || (a != Algo::kRing && c != Collective::kAllReduce)) {
     return out;
@@ -163,6 +163,11 @@ Prediction predict(const NcclConstants& k, const CommShape& shape, Collective c,
     return out;
   }
   if ((a == Algo::kNvls || a == Algo::kNvlsTree) && (!shape.nvls || ppn <= 4)) {
+    return out;
+  }
+  // NVLS alone spans one NVLink domain; across nodes it needs CollNet (IB SHARP), which
+  // attnsim does not model: NVLSTree is the multi-node form (hardware.md 1.2).
+  if (a == Algo::kNvls && nodes > 1) {
     return out;
   }
   if (p == Proto::kLL128 && shape.intra != HwClass::kNvlink) {
