@@ -35,6 +35,7 @@ FlowNetwork::FlowNetwork(std::vector<double> capacities)
     : capacity_(std::move(capacities)),
       on_link_(capacity_.size()),
       link_mark_(capacity_.size(), 0),
+      link_touch_(capacity_.size(), 0),
       residual_(capacity_.size(), 0),
       weight_sum_(capacity_.size(), 0) {}
 
@@ -227,28 +228,55 @@ void FlowNetwork::fill() {
       }
       continue;
     }
-    const LinkId l = c.id;
-    // Stale entry: the link's share has changed since this entry was pushed.
-    if (weight_sum_[l] <= 0 || residual_[l] / weight_sum_[l] != c.share) {
-      continue;
+    // Every link whose share equals the minimum saturates in this step: take them all, so a
+    // symmetric pattern (thousands of NICs at one share) costs one step, not thousands.
+    const auto current = [&](const Candidate& x) {
+      return !x.is_flow && weight_sum_[x.id] > 0 && residual_[x.id] / weight_sum_[x.id] == x.share;
+    };
+    if (!current(c)) {
+      continue;  // stale: the link's share has changed since this entry was pushed
     }
-    // Rounding can leave a saturated link's residual a hair below what its last flows
-    // need; never hand out a zero rate, which would stall a flow forever.
-    const double share = std::max(c.share, capacity_[l] * 1e-12);
-    for (FlowId f : on_link_[l]) {
-      if (flows_[f].fixed == stamp_) {
-        continue;
+    ++touch_stamp_;  // marks the batch's links (saturated now: no fresh entry) and, below,
+                     // the links whose share moved
+    batch_.assign(1, c.id);
+    link_touch_[c.id] = touch_stamp_;
+    while (!heap.empty() && heap.top().share == c.share && !heap.top().is_flow) {
+      const Candidate next = heap.top();
+      heap.pop();
+      if (current(next) && link_touch_[next.id] != touch_stamp_) {
+        link_touch_[next.id] = touch_stamp_;
+        batch_.push_back(next.id);
       }
-      fix(f, share);
-      const Flow& flow = flows_[f];
-      for (std::size_t i = flow.path_begin; i < flow.path_begin + flow.path_size; ++i) {
-        const LinkId other = paths_[i];
-        if (other != l && weight_sum_[other] > 0) {
-          heap.push(Candidate{residual_[other] / weight_sum_[other], other, false});
+    }
+    touched_.clear();
+    for (LinkId l : batch_) {
+      // Rounding can leave a saturated link's residual a hair below what its last flows
+      // need; never hand out a zero rate, which would stall a flow forever.
+      const double share = std::max(c.share, capacity_[l] * 1e-12);
+      for (FlowId f : on_link_[l]) {
+        if (flows_[f].fixed == stamp_) {
+          continue;
+        }
+        fix(f, share);
+        const Flow& flow = flows_[f];
+        for (std::size_t i = flow.path_begin; i < flow.path_begin + flow.path_size; ++i) {
+          const LinkId other = paths_[i];
+          if (link_touch_[other] != touch_stamp_) {
+            link_touch_[other] = touch_stamp_;
+            touched_.push_back(other);
+          }
         }
       }
     }
-    weight_sum_[l] = 0;
+    for (LinkId l : batch_) {
+      weight_sum_[l] = 0;
+    }
+    // One fresh entry per link whose share moved, after the whole step.
+    for (LinkId other : touched_) {
+      if (weight_sum_[other] > 0) {
+        heap.push(Candidate{residual_[other] / weight_sum_[other], other, false});
+      }
+    }
   }
 }
 

@@ -80,6 +80,10 @@ class FlowNetwork {
   std::vector<double> capacity_;
   std::vector<std::vector<FlowId>> on_link_;  // active flows per link, unordered
   std::vector<std::uint32_t> link_mark_;
+  std::vector<std::uint64_t> link_touch_;  // stamp: link queued in the current filling step
+  std::uint64_t touch_stamp_ = 0;
+  std::vector<LinkId> touched_;
+  std::vector<LinkId> batch_;  // links saturating in the current step
   std::vector<Flow> flows_;
   std::vector<LinkId> paths_;         // arena of paths
   std::vector<std::uint32_t> slots_;  // slots_[i]: index of the flow in on_link_[paths_[i]]

@@ -34,6 +34,7 @@ FabricRouter::FabricRouter(const Fabric& fabric)
   const std::uint32_t k = nics_per_node_;
   nvswitch_ = t.nvswitch().has_value();
   pxn_ = fabric.rail_optimized() && k > 1 && has_nvlink(t);
+  dest_mod_k_ = fabric.spec().scale_out.kind == "fat_tree";
   endpoints_ = gpus_ + (nvswitch_ ? fabric.nodes() : 0);
   for (std::uint32_t a = 0; a < g; ++a) {
     for (std::uint32_t b = 0; b < g; ++b) {
@@ -85,7 +86,7 @@ void FabricRouter::route(sim::EndpointId src, sim::EndpointId dst, std::uint64_t
   const std::uint64_t key = mix(mix(mix(src) ^ dst) ^ salt);
   const std::uint32_t g = gpus_per_node_;
   if (src < gpus_ && dst < gpus_) {
-    route_gpus(src, dst, key, path);
+    route_gpus(src, dst, key, salt, path);
     return;
   }
   if (src >= gpus_) {  // from an NVSwitch: into the node's GPU with the destination's index
@@ -94,22 +95,22 @@ void FabricRouter::route(sim::EndpointId src, sim::EndpointId dst, std::uint64_t
     append(nvswitch_gpu_[local], node, path);
     const std::uint32_t first = node * g + local;
     if (dst < gpus_) {
-      route_gpus(first, dst, key, path);
+      route_gpus(first, dst, key, salt, path);
     } else {
       const std::uint32_t last = (dst - gpus_) * g + local;
-      route_gpus(first, last, key, path);
+      route_gpus(first, last, key, salt, path);
       append(gpu_nvswitch_[local], dst - gpus_, path);
     }
     return;
   }
   const std::uint32_t node = dst - gpus_;  // GPU to an NVSwitch
   const std::uint32_t local = src % g;
-  route_gpus(src, node * g + local, key, path);
+  route_gpus(src, node * g + local, key, salt, path);
   append(gpu_nvswitch_[local], node, path);
 }
 
 void FabricRouter::route_gpus(std::uint32_t a, std::uint32_t b, std::uint64_t key,
-                              std::vector<sim::LinkId>& path) const {
+                              std::uint64_t salt, std::vector<sim::LinkId>& path) const {
   if (a == b) {
     return;
   }
@@ -129,7 +130,10 @@ void FabricRouter::route_gpus(std::uint32_t a, std::uint32_t b, std::uint64_t ke
   const std::uint32_t nic_b = node_b * k + rail_b;
   append(gpu_nic_[la * k + exit], node_a, path);
   path.push_back(nic_up_[nic_a]);
-  walk(nic_switch_[nic_a], nic_switch_[nic_b], key, path);
+  // d-mod-k names the destination by its index among the NICs of its rail (its node) on a
+  // rail-optimised fabric, else by its NIC number; the salt separates channels.
+  const std::uint64_t dest = dest_mod_k_ ? (pxn_ ? node_b : nic_b) + salt : key;
+  walk(nic_switch_[nic_a], nic_switch_[nic_b], dest, path);
   path.push_back(nic_down_[nic_b]);
   append(nic_gpu_[lb * k + rail_b], node_b, path);
 }
@@ -141,6 +145,7 @@ void FabricRouter::walk(std::uint32_t from, std::uint32_t to, std::uint64_t key,
   }
   const std::uint16_t* dist = row(to);
   std::uint32_t at = from;
+  std::uint64_t spread = 1;  // d-mod-k: product of the choice counts of earlier hops
   for (std::uint64_t hop = 0; at != to; ++hop) {
     const auto want = static_cast<std::uint16_t>(dist[at] - 1);
     std::uint32_t choices = 0;
@@ -150,15 +155,20 @@ void FabricRouter::walk(std::uint32_t from, std::uint32_t to, std::uint64_t key,
     if (choices == 0 || dist[at] == SwitchGraph::kUnreached) {
       throw std::logic_error("FabricRouter: switch unreachable (generator bug)");
     }
-    const std::uint64_t h = mix(key ^ (hop * 0x9e3779b97f4a7c15ULL));
+    // Fat trees: d-mod-k, the static destination-based routing of InfiniBand's fat-tree
+    // routing engines (OpenSM ftree): hop i takes choice (d / c_1 ... c_(i-1)) mod c_i, which
+    // spreads the destinations evenly over the up links. Other fabrics: a hash (ECMP).
+    const std::uint64_t h = dest_mod_k_ ? key / spread : mix(key ^ (hop * 0x9e3779b97f4a7c15ULL));
     std::uint64_t pick = h % choices;
     for (const SwitchGraph::Neighbor& n : switches_.neighbors(at)) {
       if (dist[n.to] != want) {
         continue;
       }
       if (pick-- == 0) {
-        path.push_back(switches_.links(n)[mix(h) % n.count]);
+        const std::uint64_t cable = dest_mod_k_ ? (h / choices) % n.count : mix(h) % n.count;
+        path.push_back(switches_.links(n)[cable]);
         at = n.to;
+        spread *= static_cast<std::uint64_t>(choices) * n.count;
         break;
       }
     }

@@ -7,16 +7,21 @@
 // Route of a transfer from GPU s (node n_s, local l_s, rail r_s) to GPU d:
 //   * same node: the shortest path inside the node template (NVLink, or PCIe), the same for
 //     every node, computed once.
-//   * different nodes: s -> exit NIC -> its switch -> ECMP over the switches -> entry switch
+//   * different nodes: s -> exit NIC -> its switch -> over the switches -> entry switch
 //     -> entry NIC r_d -> d. The exit NIC is r_s, except PXN (NCCL's "PCI x NVLink"): on a
 //     rail-optimised fabric with NVLink scale-up, when r_s != r_d, s first moves the data over
 //     NVLink to the GPU of its own node on rail r_d and leaves through that GPU's NIC, so the
 //     traffic stays on the destination's rail (a same-SU pair then crosses one leaf, and no
 //     spine). Multi-datacenter paths cross the gateways like any other switch.
-//   * ECMP: at each switch the next hop is one of the neighbours one hop closer to the entry
-//     switch (per-destination BFS distance rows, computed on first use and cached; the cache
-//     is thread-safe), chosen by a hash of (src, dst, salt, hop); a second hash picks among
-//     parallel cables. The same (src, dst, salt) always gives the same path.
+//   * next hops: at each switch, one of the neighbours one hop closer to the entry switch
+//     (per-destination BFS distance rows, computed on first use and cached; the cache is
+//     thread-safe). Fat trees use d-mod-k, the static destination-based routing of
+//     InfiniBand's fat-tree engines (OpenSM ftree): with d = the destination's index among
+//     its rail's NICs (its node) on rail-optimised trees, else its NIC number, plus the salt,
+//     hop i takes choice (d / c_1 ... c_(i-1)) mod c_i, which spreads destinations evenly
+//     over the up links, so an all-to-all loads them evenly. Dragonfly and torus hash (src,
+//     dst, salt, hop) instead (ECMP). Parallel cables are chosen the same way. The same
+//     (src, dst, salt) always gives the same path.
 //   * NVSwitch endpoints: switch -> GPU (local index of the other end, or 0) -> as above.
 // Cost: O(path length x switch degree) per call, no allocation once the cache is warm.
 // Memory: O(template^2 + NICs + switch cables) plus one row of 2 bytes per switch for each
@@ -55,7 +60,7 @@ class FabricRouter final : public sim::Router {
 
   Range add_template_path(const std::vector<NodeTemplate::Hop>& hops);
   void append(Range range, std::uint32_t node, std::vector<sim::LinkId>& path) const;
-  void route_gpus(std::uint32_t a, std::uint32_t b, std::uint64_t key,
+  void route_gpus(std::uint32_t a, std::uint32_t b, std::uint64_t key, std::uint64_t salt,
                   std::vector<sim::LinkId>& path) const;
   void walk(std::uint32_t from, std::uint32_t to, std::uint64_t key,
             std::vector<sim::LinkId>& path) const;
@@ -68,6 +73,7 @@ class FabricRouter final : public sim::Router {
   std::uint32_t endpoints_ = 0;
   bool nvswitch_ = false;
   bool pxn_ = false;
+  bool dest_mod_k_ = false;  // fat trees: d-mod-k instead of hashed ECMP
 
   std::vector<std::uint32_t> template_links_;  // 2 x template cable + direction
   std::vector<Range> gpu_gpu_;                 // [l1 x G + l2]
