@@ -21,7 +21,10 @@ std::map<std::string, double> efficiencies(const calibrate::Profile& profile) {
   const calibrate::CommLinks& l = profile.comm.links;
   const double nic = l.nic.efficiency;
   return {{"nvlink", l.scale_up.efficiency},
-          {"pcie", l.scale_up.kind == "pcie" ? l.scale_up.efficiency : l.pcie.efficiency},
+          // PCIe between GPUs is the scale-up link of a PCIe machine. On NVLink machines PCIe
+          // carries only GPU <-> NIC traffic over cables the topology sizes at the NIC's rate
+          // (topology/types.h), so the NIC's measured efficiency is the one that binds there.
+          {"pcie", l.scale_up.kind == "pcie" ? l.scale_up.efficiency : nic},
           {"nic", nic},
           {"net", nic},
           {"dc", nic}};

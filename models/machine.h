@@ -3,8 +3,9 @@
 // the profile's link efficiencies applied, and the collective model's view of both.
 //
 // Link capacities in the network are raw figures x the profile's efficiency for the link
-// class: NVLink and PCIe from comm.links.scale_up / pcie, every InfiniBand or Ethernet link
-// (NIC, switch-to-switch, datacenter) from comm.links.nic. The raw figures come from the
+// class: NVLink from comm.links.scale_up; every InfiniBand or Ethernet link (NIC,
+// switch-to-switch, datacenter) and the GPU-to-NIC PCIe path from comm.links.nic; PCIe
+// between GPUs (a PCIe machine's scale-up) from comm.links.scale_up. The raw figures come from the
 // topology (so a scenario can change them); the efficiencies from measurement.
 #pragma once
 

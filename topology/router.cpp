@@ -2,11 +2,16 @@
 #include "topology/router.h"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace attnsim::topology {
 
 namespace {
+
+// Fat trees here have at most three tiers (hardware.md 1.6); d-mod-k mirrors up to this many
+// up hops.
+constexpr std::uint32_t kMaxUpHops = 8;
 
 // splitmix64 finaliser (Steele, Lea, Flood 2014): a cheap, well-mixed deterministic hash.
 std::uint64_t mix(std::uint64_t x) {
@@ -145,8 +150,18 @@ void FabricRouter::walk(std::uint32_t from, std::uint32_t to, std::uint64_t key,
   }
   const std::uint16_t* dist = row(to);
   std::uint32_t at = from;
-  std::uint64_t spread = 1;  // d-mod-k: product of the choice counts of earlier hops
-  for (std::uint64_t hop = 0; at != to; ++hop) {
+  // Fat trees: d-mod-k, the static destination-based routing of InfiniBand's fat-tree
+  // routing engines (OpenSM ftree). Reading d as digits, up hop i picks its switch with the
+  // digit (d / D_i) mod c_i and its cable among parallel ones with the next digit, where D_i
+  // is the product of the choice and cable counts of the hops before. A path of 2h hops goes
+  // h up and h down; down hop j reuses the cable digit of the up hop it mirrors, so the
+  // destinations behind one switch spread over its parallel cables in both directions.
+  // Other fabrics hash (src, dst, salt, hop) instead (ECMP).
+  const std::uint32_t hops = dist[at];
+  const bool mirrored = dest_mod_k_ && hops % 2 == 0 && hops <= 2 * kMaxUpHops;
+  std::array<std::uint64_t, kMaxUpHops> cable_divisor{};
+  std::uint64_t divisor = 1;
+  for (std::uint32_t hop = 0; at != to; ++hop) {
     const auto want = static_cast<std::uint16_t>(dist[at] - 1);
     std::uint32_t choices = 0;
     for (const SwitchGraph::Neighbor& n : switches_.neighbors(at)) {
@@ -155,20 +170,26 @@ void FabricRouter::walk(std::uint32_t from, std::uint32_t to, std::uint64_t key,
     if (choices == 0 || dist[at] == SwitchGraph::kUnreached) {
       throw std::logic_error("FabricRouter: switch unreachable (generator bug)");
     }
-    // Fat trees: d-mod-k, the static destination-based routing of InfiniBand's fat-tree
-    // routing engines (OpenSM ftree): hop i takes choice (d / c_1 ... c_(i-1)) mod c_i, which
-    // spreads the destinations evenly over the up links. Other fabrics: a hash (ECMP).
-    const std::uint64_t h = dest_mod_k_ ? key / spread : mix(key ^ (hop * 0x9e3779b97f4a7c15ULL));
+    const bool down = mirrored && hop >= hops / 2;
+    const std::uint64_t h = dest_mod_k_ ? key / divisor : mix(key ^ (hop * 0x9e3779b97f4a7c15ULL));
     std::uint64_t pick = h % choices;
     for (const SwitchGraph::Neighbor& n : switches_.neighbors(at)) {
       if (dist[n.to] != want) {
         continue;
       }
       if (pick-- == 0) {
-        const std::uint64_t cable = dest_mod_k_ ? (h / choices) % n.count : mix(h) % n.count;
+        std::uint64_t cable = mix(h) % n.count;
+        if (down) {
+          cable = (key / cable_divisor[hops - 1 - hop]) % n.count;
+        } else if (dest_mod_k_) {
+          cable = (h / choices) % n.count;
+          if (mirrored) {
+            cable_divisor[hop] = divisor * choices;
+          }
+          divisor *= static_cast<std::uint64_t>(choices) * n.count;
+        }
         path.push_back(switches_.links(n)[cable]);
         at = n.to;
-        spread *= static_cast<std::uint64_t>(choices) * n.count;
         break;
       }
     }
