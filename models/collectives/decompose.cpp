@@ -46,7 +46,7 @@ class Emitter {
  public:
   Emitter(sim::Trace& trace, const Layout& layout, sim::TagId tag, sim::OpId start,
           const Prediction& plan, int nodes, double correction)
-      : trace_(trace), layout_(layout), tag_(tag), start_(start), correction_(correction) {
+      : trace_(trace), tag_(tag), start_(start), correction_(correction) {
     const NcclConstants& k = layout.nccl;
     const auto col = static_cast<std::size_t>(std::min(nodes - 1, 2));
     const double ll_max = nodes == 1   ? k.ll_max_bw_one_node
@@ -90,7 +90,6 @@ class Emitter {
 
  private:
   sim::Trace& trace_;
-  const Layout& layout_;
   sim::TagId tag_;
   sim::OpId start_;
   double correction_ = 1;
@@ -306,7 +305,11 @@ sim::OpId emit_collective(sim::Trace& trace, const Layout& layout, Collective c,
     throw std::invalid_argument("a collective needs at least 2 ranks");
   }
   const std::vector<Ranks> nodes = by_node(layout, ranks);
-  const double c_factor = correction_for(layout, c, ranks, bytes).factor;
+  const double c_factor = layout.corrections ? layout.corrections
+                                                   ->at(c, static_cast<int>(ranks.size()),
+                                                        static_cast<int>(nodes.size()), bytes)
+                                                   .factor
+                                             : 1.0;
   const sim::OpId start = trace.delay(sim::Time::from_us(plan.latency_us * c_factor), tag, deps);
   Emitter e(trace, layout, tag, start, plan, static_cast<int>(nodes.size()), c_factor);
   switch (plan.algo) {
