@@ -31,13 +31,18 @@ double interpolate_loglog(const std::vector<std::pair<double, double>>& table, d
 
 std::vector<std::pair<double, double>> without_outliers(
     const std::vector<std::pair<double, double>>& table) {
+  // Spikes first (slower than the next larger size), then dips against what is kept, so a
+  // spike does not make its honest neighbour look like a dip.
+  std::vector<std::pair<double, double>> no_spikes;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (i + 1 == table.size() || table[i].second <= 1.1 * table[i + 1].second) {
+      no_spikes.push_back(table[i]);
+    }
+  }
   std::vector<std::pair<double, double>> out;
-  const std::size_t n = table.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const bool slower_than_larger = i + 1 < n && table[i].second > 1.1 * table[i + 1].second;
-    const bool faster_than_smaller = i > 0 && table[i].second * 1.1 < table[i - 1].second;
-    if (!slower_than_larger && !faster_than_smaller) {
-      out.push_back(table[i]);
+  for (const auto& row : no_spikes) {
+    if (out.empty() || row.second * 1.1 >= out.back().second) {
+      out.push_back(row);
     }
   }
   return out;
