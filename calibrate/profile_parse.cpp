@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -23,16 +24,16 @@ using config::Node;
 constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
 constexpr int kIntLimit = std::numeric_limits<int>::max();
 
-const std::vector<std::string> kDtypes = {"bf16", "fp16", "fp32", "fp8", "tf32"};
-const std::vector<std::string> kImpls = {"cudnn", "fa2", "fa3", "ours", "triton"};
-const std::vector<std::string> kPasses = {"bwd", "fwd", "fwd_bwd"};
-const std::vector<std::string> kAlgos = {"default", "nvls", "nvlstree", "pat", "ring", "tree"};
-const std::vector<std::string> kProtos = {"default", "ll", "ll128", "simple"};
-const std::vector<std::string> kSources = {"measured", "published"};
+const std::vector<std::string> dtype_names = {"bf16", "fp16", "fp32", "fp8", "tf32"};
+const std::vector<std::string> impl_names = {"cudnn", "fa2", "fa3", "ours", "triton"};
+const std::vector<std::string> pass_names = {"bwd", "fwd", "fwd_bwd"};
+const std::vector<std::string> algo_names = {"default", "nvls", "nvlstree", "pat", "ring", "tree"};
+const std::vector<std::string> proto_names = {"default", "ll", "ll128", "simple"};
+const std::vector<std::string> source_names = {"measured", "published"};
 // scale_up kinds follow the scenario's topology.scale_up.kind (SPEC section 3).
-const std::vector<std::string> kScaleUpKinds = {"nvlink_mesh", "nvswitch", "pcie"};
-const std::vector<std::string> kNicKinds = {"efa", "ethernet", "infiniband", "roce", "tcpxo"};
-const std::vector<std::string> kPcieKinds = {"gen3", "gen4", "gen5", "gen6"};
+const std::vector<std::string> scale_up_kind_names = {"nvlink_mesh", "nvswitch", "pcie"};
+const std::vector<std::string> nic_kind_names = {"efa", "ethernet", "infiniband", "roce", "tcpxo"};
+const std::vector<std::string> pcie_kind_names = {"gen3", "gen4", "gen5", "gen6"};
 
 // The busbw tolerance: nccl-tests prints time with 4 significant digits and bandwidths with
 // 2 decimals, so transcriptions agree to well under 2 %, or to 0.005 GB/s for tiny messages.
@@ -69,7 +70,7 @@ std::string read_source(const Node& n, const Context& ctx) {
 
 std::string one_of_or(const Node& n, std::string_view key, const std::vector<std::string>& names,
                       std::string fallback) {
-  return n.find(key) ? n.one_of(key, names) : fallback;
+  return n.find(key) ? n.one_of(key, names) : std::move(fallback);
 }
 
 // An integer >= min that fits an int (messages read "expected an integer >= 2").
@@ -93,7 +94,7 @@ double fraction(const Node& n, std::string_view key) {
 
 Provenance parse_provenance(const Node& n) {
   Provenance p;
-  p.source = n.one_of("source", kSources);
+  p.source = n.one_of("source", source_names);
   p.tool = n.string_or("tool", "");
   p.date = n.string_or("date", "");
   p.device = n.string_or("device", "");
@@ -119,7 +120,7 @@ Provenance parse_provenance(const Node& n) {
 Peaks parse_peaks(const Node& n, const Context& ctx) {
   Peaks p;
   const Node flops = n.child("flops_per_s", "an object of FLOP/s by dtype");
-  for (const std::string& dtype : kDtypes) {
+  for (const std::string& dtype : dtype_names) {
     if (const auto v = flops.find(dtype)) {
       p.flops_per_s[dtype] = v->as_positive();
     }
@@ -140,7 +141,7 @@ GemmPoint parse_gemm(const Node& n, const Context& ctx) {
   g.m = n.count("m");
   g.n = n.count("n");
   g.k = n.count("k");
-  g.dtype = n.one_of("dtype", kDtypes);
+  g.dtype = n.one_of("dtype", dtype_names);
   g.tflops = n.positive("tflops");
   g.source = read_source(n, ctx);
   g.extrapolated = n.boolean_or("extrapolated", false);
@@ -150,9 +151,9 @@ GemmPoint parse_gemm(const Node& n, const Context& ctx) {
 
 AttentionPoint parse_attention(const Node& n, const Context& ctx) {
   AttentionPoint a;
-  a.impl = n.one_of("impl", kImpls);
-  a.pass = n.one_of("pass", kPasses);
-  a.dtype = n.one_of("dtype", kDtypes);
+  a.impl = n.one_of("impl", impl_names);
+  a.pass = n.one_of("pass", pass_names);
+  a.dtype = n.one_of("dtype", dtype_names);
   a.causal = n.boolean_or("causal", false);
   a.head_dim = int_of(n, "head_dim", 1);
   a.seq_q = n.count("seq_q");
@@ -244,8 +245,8 @@ CommMeasurement parse_measurement(const Node& n, const Context& ctx) {
   if (m.ranks % m.nodes != 0) {
     n.child("nodes").fail("a divisor of ranks (" + std::to_string(m.ranks) + ")");
   }
-  m.algo = one_of_or(n, "algo", kAlgos, "default");
-  m.proto = one_of_or(n, "proto", kProtos, "default");
+  m.algo = one_of_or(n, "algo", algo_names, "default");
+  m.proto = one_of_or(n, "proto", proto_names, "default");
   m.size_bytes = n.positive("size_bytes");
   m.busbw_only = n.boolean_or("busbw_only", false);
   const double factor = busbw_factor(m.collective, m.ranks);
@@ -290,13 +291,13 @@ LinkParams parse_link(const Node& n, const std::vector<std::string>& kinds, cons
 CommLinks parse_links(const Node& n, const Context& ctx) {
   CommLinks links;
   if (const auto v = n.find("scale_up")) {
-    links.scale_up = parse_link(*v, kScaleUpKinds, ctx);
+    links.scale_up = parse_link(*v, scale_up_kind_names, ctx);
   }
   if (const auto v = n.find("nic")) {
-    links.nic = parse_link(*v, kNicKinds, ctx);
+    links.nic = parse_link(*v, nic_kind_names, ctx);
   }
   if (const auto v = n.find("pcie")) {
-    links.pcie = parse_link(*v, kPcieKinds, ctx);
+    links.pcie = parse_link(*v, pcie_kind_names, ctx);
   }
   if (const auto v = n.find("nvls_efficiency")) {
     links.nvls_efficiency = v->as_number("a number in [0, 1] (0 = no NVLS)");

@@ -9,7 +9,8 @@
 #include "cli/commands.h"
 #include "config/error.h"
 
-int main(int argc, char** argv) {
+// The last-resort handler: an exception escaping it (from writing the error itself) is a bug.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   namespace cli = attnsim::cli;
   CLI::App app{"attnsim: how fast will attention run, with which parallelism, on which cluster"};
   app.require_subcommand(1);

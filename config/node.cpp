@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -16,7 +17,8 @@
 
 namespace attnsim::config {
 
-struct Node::Document {
+// Constructed once per parsed file; an allocation failure there is not something to handle.
+struct Node::Document {  // NOLINT(bugprone-exception-escape)
   nlohmann::json value;
   std::string file;
   // Keys asked for, per object pointer: the "known" keys of reject_unknown_keys().
@@ -334,7 +336,7 @@ bool Node::boolean_or(std::string_view key, bool fallback) const {
 
 std::string Node::string_or(std::string_view key, std::string fallback) const {
   const std::optional<Node> n = find(key);
-  return n ? n->as_string() : fallback;
+  return n ? n->as_string() : std::move(fallback);
 }
 
 void Node::fail(std::string_view expected, std::string_view got) const {

@@ -42,6 +42,7 @@ const CollectiveSpec& spec(Collective c) {
 
 std::vector<std::string> collective_names() {
   std::vector<std::string> out;
+  out.reserve(kSpecs.size());
   for (const CollectiveSpec& s : kSpecs) {
     out.emplace_back(s.name);
   }
