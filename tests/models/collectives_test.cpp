@@ -123,3 +123,25 @@ TEST_CASE("broadcast is a chain: every hop carries the whole buffer", "[analytic
   REQUIRE(r.replay.links[2 * 7].bytes == 0);
   REQUIRE(r.timing.time.us() == Approx(1e4 + 32.2 + 1).epsilon(1e-9));
 }
+
+TEST_CASE("analytical and flow models agree exactly where nothing contends", "[analytic]") {
+  // A ring on the star puts one transfer on each up and each down link, so no two transfers
+  // share a link and the flow model's max-min shares equal the analytical model's alone-on-
+  // its-path rates: identical times, to the picosecond. All-to-all does share links, so
+  // there the flow model is slower (the analytical one ignores contention by design).
+  const auto net = attnsim::test::star_network(8, kC, kL);
+  const Layout layout = star_layout(8);
+  const auto ranks = all(8);
+  for (Collective c : {Collective::kAllReduce, Collective::kAllGather, Collective::kSendRecv}) {
+    const Forced ring{Algo::kRing, Proto::kSimple};
+    const Forced f = c == Collective::kSendRecv ? Forced{} : ring;
+    const auto flow = time_collective(net, layout, c, ranks, 1e8, f, NetworkModel::kFlow);
+    const auto closed = time_collective(net, layout, c, ranks, 1e8, f, NetworkModel::kAnalytical);
+    REQUIRE(flow.time == closed.time);
+  }
+  const auto flow =
+      time_collective(net, layout, Collective::kAllToAll, ranks, 1e8, {}, NetworkModel::kFlow);
+  const auto closed = time_collective(net, layout, Collective::kAllToAll, ranks, 1e8, {},
+                                      NetworkModel::kAnalytical);
+  REQUIRE(flow.time > closed.time);
+}
