@@ -68,32 +68,57 @@ FlowId FlowNetwork::add(std::span<const LinkId> path, double multiplicity, doubl
   return f;
 }
 
-void FlowNetwork::remove(FlowId f) {
-  Flow& flow = flows_[f];
-  for (std::size_t i = flow.path_begin; i < flow.path_begin + flow.path_size; ++i) {
-    const LinkId l = paths_[i];
-    std::vector<FlowId>& list = on_link_[l];
-    const std::uint32_t slot = slots_[i];
-    const FlowId moved = list.back();
-    list[slot] = moved;
-    list.pop_back();
-    if (moved != f) {
-      // Tell the moved flow where it now sits on l.
-      const Flow& m = flows_[moved];
-      for (std::size_t j = m.path_begin; j < m.path_begin + m.path_size; ++j) {
-        if (paths_[j] == l) {
-          slots_[j] = slot;
-          break;
-        }
+void FlowNetwork::reserve(std::size_t flows, std::size_t path_entries) {
+  flows_.reserve(flows);
+  paths_.reserve(path_entries);
+  slots_.reserve(path_entries);
+}
+
+void FlowNetwork::remove(std::span<const FlowId> flows) {
+  ++touch_stamp_;
+  touched_.clear();
+  for (FlowId f : flows) {
+    Flow& flow = flows_[f];
+    flow.active = false;
+    for (std::size_t i = flow.path_begin; i < flow.path_begin + flow.path_size; ++i) {
+      const LinkId l = paths_[i];
+      if (link_touch_[l] != touch_stamp_) {
+        link_touch_[l] = touch_stamp_;
+        touched_.push_back(l);
       }
     }
+  }
+  // Compact each affected link's list once, telling the flows that moved their new slot.
+  for (LinkId l : touched_) {
+    std::vector<FlowId>& list = on_link_[l];
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const FlowId g = list[i];
+      if (!flows_[g].active) {
+        continue;
+      }
+      if (kept != i) {
+        list[kept] = g;
+        const Flow& moved = flows_[g];
+        for (std::size_t j = moved.path_begin; j < moved.path_begin + moved.path_size; ++j) {
+          if (paths_[j] == l) {
+            slots_[j] = static_cast<std::uint32_t>(kept);
+            break;
+          }
+        }
+      }
+      ++kept;
+    }
+    list.resize(kept);
     dirty_links_.push_back(l);
   }
-  dead_path_entries_ += flow.path_size;
-  flow.active = false;
-  flow.path_size = 0;
-  free_.push_back(f);
-  --active_;
+  for (FlowId f : flows) {
+    Flow& flow = flows_[f];
+    dead_path_entries_ += flow.path_size;
+    flow.path_size = 0;
+    free_.push_back(f);
+    --active_;
+  }
   if (dead_path_entries_ > 1'000'000 && dead_path_entries_ > paths_.size() / 2) {
     compact_paths();
   }

@@ -42,7 +42,14 @@ class FlowNetwork {
   /// an empty path gets an infinite rate). `multiplicity` >= 1 identical members.
   FlowId add(std::span<const LinkId> path, double multiplicity = 1.0,
              double cap = std::numeric_limits<double>::infinity());
-  void remove(FlowId f);
+  /// Removes flows (each active, each once). Removing a batch at once costs one pass over
+  /// each affected link, however many of its flows leave.
+  void remove(std::span<const FlowId> flows);
+
+  void remove(FlowId f) { remove(std::span<const FlowId>(&f, 1)); }
+
+  /// Room for `flows` concurrent flows crossing `path_entries` links in all.
+  void reserve(std::size_t flows, std::size_t path_entries);
 
   /// Recomputes rates where adds and removes happened; returns the flows whose rate changed
   /// (including new flows), in increasing id order.

@@ -33,6 +33,14 @@ class Replayer {
     link_active_.resize(network.links().size(), 0);
     busy_since_.resize(network.links().size());
     build_graph();
+    std::size_t transfers = 0;
+    for (OpId op = 0; op < trace.size(); ++op) {
+      transfers += trace.op(op).kind == OpKind::kTransfer ? 1 : 0;
+    }
+    // Room for every transfer at once (the common case of a collective's burst), paths of a
+    // few hops each; vectors grow past that if they must.
+    flows_.reserve(transfers, 8 * transfers);
+    active_.reserve(transfers);
   }
 
   ReplayResult run() {
@@ -231,7 +239,7 @@ class Replayer {
           result_.links[l].busy += now - busy_since_[l];
         }
       }
-      flows_.remove(p.id);
+      drained_.push_back(p.id);  // removed together before the next solve
       a.op = kNoOp;
       ++a.version;
       queue_.schedule(now + latency_of_[op], Payload{Payload::kOpEnd, op, 0});
@@ -262,6 +270,10 @@ class Replayer {
   void resolve_flows(Time now) {
     if (model_ != NetworkModel::kFlow) {
       return;
+    }
+    if (!drained_.empty()) {
+      flows_.remove(drained_);
+      drained_.clear();
     }
     for (FlowId f : flows_.solve()) {
       ActiveFlow& a = active_[f];
@@ -318,6 +330,7 @@ class Replayer {
   std::vector<std::uint32_t> link_active_;
   std::vector<Time> busy_since_;
   std::vector<LinkId> path_;
+  std::vector<FlowId> drained_;  // flows drained at the current time, not yet removed
 };
 
 }  // namespace
