@@ -73,28 +73,12 @@ Summary summarise(const std::vector<Row>& rows, Get error) {
   return s;
 }
 
+// A row's algo and proto: "default" (NCCL's own choice) or a name NCCL was forced to.
 models::Forced forced(const CommMeasurement& m) {
-  models::Forced f;
   if (m.collective == "all_to_all" || m.collective == "send_recv") {
-    return f;  // point-to-point in NCCL: NCCL_ALGO and NCCL_PROTO do not apply
+    return {};  // point-to-point in NCCL: NCCL_ALGO and NCCL_PROTO do not apply
   }
-  if (m.algo == "ring") {
-    f.algo = models::Algo::kRing;
-  } else if (m.algo == "tree") {
-    f.algo = models::Algo::kTree;
-  } else if (m.algo == "nvls") {
-    f.algo = models::Algo::kNvls;
-  } else if (m.algo == "nvlstree") {
-    f.algo = models::Algo::kNvlsTree;
-  }
-  if (m.proto == "ll") {
-    f.proto = models::Proto::kLL;
-  } else if (m.proto == "ll128") {
-    f.proto = models::Proto::kLL128;
-  } else if (m.proto == "simple") {
-    f.proto = models::Proto::kSimple;
-  }
-  return f;
+  return {models::algo_from_name(m.algo), models::proto_from_name(m.proto)};
 }
 
 std::string pct(double x) {

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `attnsim collective`: one collective over a range of sizes (factor 2), nccl-tests columns.
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <numeric>
 
 #include <nlohmann/json.hpp>
@@ -27,20 +25,9 @@ std::uint64_t size_option(const std::string& flag, const std::string& text) {
   return *v;
 }
 
+// CLI11 has checked the names against algo_choices() and proto_choices().
 models::Forced forced(const CollectiveOptions& o) {
-  models::Forced f;
-  for (models::Algo a : {models::Algo::kRing, models::Algo::kTree, models::Algo::kNvls,
-                         models::Algo::kNvlsTree, models::Algo::kPairwise}) {
-    if (o.algo == models::algo_name(a)) {
-      f.algo = a;
-    }
-  }
-  for (models::Proto p : {models::Proto::kLL, models::Proto::kLL128, models::Proto::kSimple}) {
-    if (o.proto == models::proto_name(p)) {
-      f.proto = p;
-    }
-  }
-  return f;
+  return {models::algo_from_name(o.algo), models::proto_from_name(o.proto)};
 }
 
 }  // namespace

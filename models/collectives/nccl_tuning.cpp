@@ -263,13 +263,35 @@ Prediction predict(const NcclConstants& k, const CommShape& shape, Collective c,
   return out;
 }
 
-Prediction choose(const NcclConstants& k, const CommShape& shape, Collective c, double bytes) {
+std::optional<Algo> algo_from_name(std::string_view name) {
+  for (Algo a : kAlgos) {
+    if (algo_name(a) == name) {
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Proto> proto_from_name(std::string_view name) {
+  for (Proto p : kProtos) {
+    if (proto_name(p) == name) {
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
+Prediction choose(const NcclConstants& k, const CommShape& shape, Collective c, double bytes,
+                  std::optional<Algo> only_algo, std::optional<Proto> only_proto) {
+  const auto allowed = [&](Algo a, Proto p) {
+    return (!only_algo || *only_algo == a) && (!only_proto || *only_proto == p);
+  };
   if (c == Collective::kAllToAll || c == Collective::kSendRecv) {
     // Point-to-point: Simple protocol, one ring step of latency (intra or inter node).
     Prediction out;
     out.algo = Algo::kPairwise;
     out.proto = Proto::kSimple;
-    out.available = shape.ranks >= 2;
+    out.available = shape.ranks >= 2 && allowed(out.algo, out.proto);
     const HwClass hw = shape.nodes > 1 ? HwClass::kNet : shape.intra;
     out.latency_us = k.base_us[0][2] + k.hw_us[static_cast<std::size_t>(index(hw))][0][2];
     const double b =
@@ -281,7 +303,10 @@ Prediction choose(const NcclConstants& k, const CommShape& shape, Collective c, 
   }
   Prediction best;
   for (Algo a : {Algo::kRing, Algo::kTree, Algo::kNvls, Algo::kNvlsTree}) {
-    for (Proto p : {Proto::kLL, Proto::kLL128, Proto::kSimple}) {
+    for (Proto p : kProtos) {
+      if (!allowed(a, p)) {
+        continue;
+      }
       const Prediction candidate = predict(k, shape, c, a, p, bytes);
       if (candidate.available && (!best.available || candidate.time_us < best.time_us)) {
         best = candidate;

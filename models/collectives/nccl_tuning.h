@@ -33,6 +33,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string_view>
 
 #include "models/collectives/collective.h"
@@ -43,8 +44,16 @@ enum class Algo { kRing, kTree, kNvls, kNvlsTree, kPairwise };
 enum class Proto { kLL, kLL128, kSimple };
 enum class HwClass { kNvlink, kPci, kNet };
 
+/// Every algorithm and protocol, in the order NCCL's tables list them.
+inline constexpr std::array<Algo, 5> kAlgos{Algo::kRing, Algo::kTree, Algo::kNvls, Algo::kNvlsTree,
+                                            Algo::kPairwise};
+inline constexpr std::array<Proto, 3> kProtos{Proto::kLL, Proto::kLL128, Proto::kSimple};
+
 std::string_view algo_name(Algo a);
 std::string_view proto_name(Proto p);
+/// The algorithm or protocol called `name` (algo_name / proto_name), if any.
+std::optional<Algo> algo_from_name(std::string_view name);
+std::optional<Proto> proto_from_name(std::string_view name);
 
 /// NCCL's tuning constants for one GPU generation (tuning.cc, ncclTunerConstantsDefaults).
 struct NcclConstants {
@@ -96,6 +105,10 @@ Prediction predict(const NcclConstants& k, const CommShape& shape, Collective c,
 /// The (algorithm, protocol) NCCL would choose: the smallest predicted time among those
 /// available. all_to_all and send_recv are point-to-point in NCCL (no tuning model): they get
 /// the pairwise algorithm with Simple, and a latency of one ring step.
-Prediction choose(const NcclConstants& k, const CommShape& shape, Collective c, double bytes);
+/// `only_algo` and `only_proto` restrict the choice, like NCCL_ALGO and NCCL_PROTO; when
+/// they leave nothing, the result is not `available`.
+Prediction choose(const NcclConstants& k, const CommShape& shape, Collective c, double bytes,
+                  std::optional<Algo> only_algo = std::nullopt,
+                  std::optional<Proto> only_proto = std::nullopt);
 
 }  // namespace attnsim::models

@@ -8,30 +8,7 @@ namespace attnsim::models {
 
 Prediction plan_collective(const Layout& layout, Collective c, std::span<const std::uint32_t> ranks,
                            double bytes, const Forced& forced) {
-  const CommShape shape = comm_shape(layout, ranks);
-  if (!forced.algo && !forced.proto) {
-    return choose(layout.nccl, shape, c, bytes);
-  }
-  if (c == Collective::kAllToAll || c == Collective::kSendRecv) {
-    Prediction p = choose(layout.nccl, shape, c, bytes);
-    const bool ok =
-        (!forced.algo || *forced.algo == p.algo) && (!forced.proto || *forced.proto == p.proto);
-    p.available = p.available && ok;
-    return p;
-  }
-  Prediction best;
-  for (Algo a : {Algo::kRing, Algo::kTree, Algo::kNvls, Algo::kNvlsTree}) {
-    for (Proto p : {Proto::kLL, Proto::kLL128, Proto::kSimple}) {
-      if ((forced.algo && *forced.algo != a) || (forced.proto && *forced.proto != p)) {
-        continue;
-      }
-      const Prediction candidate = predict(layout.nccl, shape, c, a, p, bytes);
-      if (candidate.available && (!best.available || candidate.time_us < best.time_us)) {
-        best = candidate;
-      }
-    }
-  }
-  return best;
+  return choose(layout.nccl, comm_shape(layout, ranks), c, bytes, forced.algo, forced.proto);
 }
 
 CollectiveTiming time_collective(const sim::Network& network, const Layout& layout, Collective c,
