@@ -46,6 +46,15 @@ int run_collective(const CollectiveOptions& options, std::ostream& out);
 
 int run_profiles(std::ostream& out);
 
+struct ValidateOptions {
+  std::string scenario;
+  std::vector<std::string> sets;  // --set PATH=VALUE, in order
+};
+
+/// `attnsim validate`: parses every point of the scenario without simulating and prints
+/// "<file>: ok (<n> points, strategies <names>)". Bad input throws as load_scenario() does.
+int run_validate(const ValidateOptions& options, std::ostream& out);
+
 std::vector<std::string> collective_choices();
 std::vector<std::string> algo_choices();
 std::vector<std::string> proto_choices();

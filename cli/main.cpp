@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/run_command.h"
 #include "config/error.h"
 
 // The last-resort handler: an exception escaping it (from writing the error itself) is a bug.
@@ -51,6 +52,34 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
 
   app.add_subcommand("profiles", "List the built-in hardware profiles");
 
+  cli::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand(
+      "run",
+      "Simulate a scenario (every sweep point): step time, tokens/s, MFU, memory, "
+      "exposed communication and the bottleneck link, per strategy");
+  run_cmd->add_option("SCENARIO", run.scenario, "Scenario JSON file")->required();
+  run_cmd->add_option("--out", run.out_dir, "Write DIR/results.json and DIR/results.csv");
+  run_cmd
+      ->add_option("--set", run.sets,
+                   "Override a field, PATH=VALUE with a dotted PATH (VALUE is JSON, else a "
+                   "string); repeatable")
+      ->allow_extra_args(false);
+  run_cmd->add_option("--trace", run.trace_file,
+                      "Write a Chrome/Perfetto trace-event JSON of the first point");
+  run_cmd->add_flag("--json", run.json, "Print the results JSON on stdout and nothing else");
+  run_cmd->add_option("--jobs", run.jobs, "Simulate this many sweep points in parallel")
+      ->check(CLI::PositiveNumber);
+
+  cli::ValidateOptions validate;
+  CLI::App* validate_cmd =
+      app.add_subcommand("validate", "Check a scenario, every sweep point, without simulating");
+  validate_cmd->add_option("SCENARIO", validate.scenario, "Scenario JSON file")->required();
+  validate_cmd
+      ->add_option("--set", validate.sets,
+                   "Override a field, PATH=VALUE with a dotted PATH (VALUE is JSON, else a "
+                   "string); repeatable")
+      ->allow_extra_args(false);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -63,6 +92,12 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
     }
     if (coll_cmd->parsed()) {
       return cli::run_collective(coll, std::cout);
+    }
+    if (run_cmd->parsed()) {
+      return cli::run_run(run, std::cout);
+    }
+    if (validate_cmd->parsed()) {
+      return cli::run_validate(validate, std::cout);
     }
     return cli::run_profiles(std::cout);
   } catch (const cli::UsageError& e) {

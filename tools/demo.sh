@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds attnsim and runs its main job on a bundled example (as root, on Debian): an
-# nccl-tests-style all_reduce sweep on one DGX H100 node with the built-in h100-sxm profile.
+# Builds attnsim and runs its main job on a bundled example (as root, on Debian): Llama 3 70B
+# training with USP on an H100 SuperPOD, swept over 64 and 512 GPUs and 128K and 1M tokens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tools/install_deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build -j "$(nproc)" --target attnsim
-./build/cli/attnsim collective --topology dgx-h100 --op all_reduce --gpus 8 --max-bytes 16G
+./build/cli/attnsim run scenarios/llama3-70b-usp-superpod.json --jobs "$(nproc)"

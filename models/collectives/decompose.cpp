@@ -340,4 +340,17 @@ sim::OpId emit_collective(sim::Trace& trace, const Layout& layout, Collective c,
   return e.finish();
 }
 
+sim::OpId emit_send(sim::Trace& trace, const Layout& layout, std::uint32_t src, std::uint32_t dst,
+                    double bytes, sim::TagId tag, std::span<const sim::OpId> deps,
+                    double messages) {
+  const std::uint32_t pair[] = {src, dst};
+  const Prediction plan = choose(layout.nccl, comm_shape(layout, pair), Collective::kSendRecv,
+                                 bytes / messages, {}, {});
+  const int nodes = layout.node_of(src) == layout.node_of(dst) ? 1 : 2;
+  const sim::OpId start = trace.delay(sim::Time::from_us(plan.latency_us * messages), tag, deps);
+  Emitter e(trace, layout, tag, start, plan, nodes, 1.0);
+  e.send(src, dst, bytes, layout.channels);
+  return e.finish();
+}
+
 }  // namespace attnsim::models

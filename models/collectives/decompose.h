@@ -51,4 +51,14 @@ sim::OpId emit_collective(sim::Trace& trace, const Layout& layout, Collective c,
                           const Prediction& plan, sim::TagId tag,
                           std::span<const sim::OpId> deps = {});
 
+/// One point-to-point message (an ncclSend/ncclRecv pair, as ring attention's batched
+/// isend/irecv issue) of `bytes` from `src` to `dst` after `deps`: NCCL's p2p latency (the
+/// send_recv row of its model), then the bytes over the communicator's channels with the
+/// Simple protocol. Returns the op that ends when the message has arrived. `messages` > 1
+/// stands for that many back-to-back messages of bytes / messages each: the latency is paid
+/// once per message.
+sim::OpId emit_send(sim::Trace& trace, const Layout& layout, std::uint32_t src, std::uint32_t dst,
+                    double bytes, sim::TagId tag, std::span<const sim::OpId> deps = {},
+                    double messages = 1);
+
 }  // namespace attnsim::models

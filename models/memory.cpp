@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/memory.h"
+
+#include <algorithm>
+
+#include "models/strategies/common.h"
+
+namespace attnsim::models {
+
+MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
+                               const Strategy& strategy, const StepOptions& options) {
+  const ModelShape& s = work.model;
+  const Sharding sh = strategy.sharding(work, degrees);
+  const double t = sh.weight_split;
+  const double d = s.hidden;
+  const double bytes = s.dtype_bytes;
+  const double layers = static_cast<double>(s.layers) / degrees.pp;
+  const double layer_params =
+      d * (static_cast<double>(s.heads) / t + 2.0 * kv_heads_per_rank(work, t)) * s.head_dim +
+      static_cast<double>(s.heads) * s.head_dim / t * d +
+      (s.gated_mlp ? 3.0 : 2.0) * d * s.ffn_hidden / t + 2.0 * d;
+  const double params = layer_params * layers + 2.0 * static_cast<double>(s.vocab) * d / t;
+  const double group =
+      static_cast<double>(degrees.dp) * (sh.weights_replicated_over_cp ? degrees.cp : 1);
+  const bool training = work.has_backward();
+  const int zero = training ? options.zero_stage : 0;
+
+  MemoryEstimate m;
+  m.bytes["weights"] = params * bytes / (zero >= 3 ? group : 1.0);
+  if (training) {
+    m.bytes["gradients"] = params * bytes / (zero >= 2 ? group : 1.0);
+    m.bytes["optimizer"] = 12.0 * params / (zero >= 1 ? group : 1.0);
+  }
+  const double b = static_cast<double>(work.sequences_per_step) /
+                   (static_cast<double>(degrees.dp) * static_cast<double>(options.microbatches));
+  const double tokens = static_cast<double>(sh.tokens_per_gpu) * b;
+  const double scale = bytes / 2.0;
+  const bool sp = options.sequence_parallel && t > 1;
+  const double full_layer = (sp ? 34.0 / t : 10.0 + 24.0 / t) * tokens * d * scale;
+  const AttentionMemory am = strategy.memory(work, degrees);
+  double activations = 0;
+  if (work.scope == Scope::kAttention) {
+    // Q, K, V, O and the fp32 softmax statistics of the attention core.
+    const double h_r = static_cast<double>(s.heads) / t;
+    activations = (2.0 * h_r + 2.0 * kv_heads_per_rank(work, t)) * s.head_dim * tokens * bytes *
+                  (training ? layers : 1.0);
+  } else if (!training) {
+    activations = full_layer;
+  } else {
+    const double in_flight =
+        std::min(static_cast<double>(degrees.pp), static_cast<double>(options.microbatches));
+    const double per_mb = work.recompute == Recompute::kFull
+                              ? 2.0 * tokens * d * scale * layers + full_layer
+                              : full_layer * layers;
+    activations = per_mb * in_flight;
+  }
+  m.bytes["activations"] = activations + am.activations_per_layer * b * (training ? layers : 1.0);
+  if (work.scope == Scope::kModel && s.vocab > 0) {
+    m.bytes["logits"] = 4.0 * tokens * static_cast<double>(s.vocab) / t;
+  }
+  m.bytes["attention_workspace"] = am.workspace * b;
+  if (work.phase == Phase::kDecode) {
+    // The KV cache: context x 2·h_kv·d_h·B per sequence and layer, split over cp by sequence
+    // (or by heads for head parallelism, where t already counts cp).
+    const double by_sequence = sh.weights_replicated_over_cp ? degrees.cp : 1.0;
+    m.bytes["attention_workspace"] = 0;
+    m.bytes["activations"] = 0;
+    m.bytes["kv_cache"] = layers * static_cast<double>(work.batch) / degrees.dp *
+                          static_cast<double>(work.context_length) / by_sequence * 2.0 *
+                          kv_heads_per_rank(work, t) * s.head_dim * bytes;
+  }
+  for (const auto& [name, value] : m.bytes) {
+    m.total += value;
+  }
+  return m;
+}
+
+}  // namespace attnsim::models

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/strategies/common.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/collectives/decompose.h"
+#include "models/collectives/run.h"
+
+namespace attnsim::models {
+
+int heads_per_tp_rank(const Workload& work, const Degrees& degrees) {
+  return work.model.heads / degrees.tp;
+}
+
+double kv_heads_per_rank(const Workload& work, double split) {
+  return std::max(1.0, work.model.kv_heads / split);
+}
+
+BlockWork block_work(const Workload& work, Pass pass, int head_begin, int head_end,
+                     std::span<const TokenSet> q, std::span<const TokenSet> k) {
+  BlockWork out;
+  if (work.attention.kind == AttentionKind::kLinear) {
+    // No score matrix: the queries' chunk does K^T V and Q·S, 4·d_h² FLOPs per token and
+    // head forward (ring.h), whatever keys it is paired with.
+    double tokens = 0;
+    for (const TokenSet& qs : q) {
+      tokens += static_cast<double>(qs.count);
+    }
+    const double d_h = work.model.head_dim;
+    const double forward = 4.0 * tokens * (head_end - head_begin) * d_h * d_h;
+    out.flops = pass == Pass::kForward ? forward : 2.0 * forward;
+    out.mask.tile_q = tokens;
+    out.mask.tile_k = d_h;
+    (void)k;
+    return out;
+  }
+  double log_q = 0;
+  double log_k = 0;
+  for (const TokenSet& qs : q) {
+    for (const TokenSet& ks : k) {
+      const MaskBlock m = mask_block(work.attention, work.sequence_length, work.model.heads,
+                                     head_begin, head_end, qs, ks);
+      if (m.pairs <= 0) {
+        continue;
+      }
+      out.mask.pairs += m.pairs;
+      out.mask.needed_keys += m.needed_keys;
+      log_q += m.pairs * std::log(m.tile_q);
+      log_k += m.pairs * std::log(m.tile_k);
+      out.mask.causal_tiles = out.mask.causal_tiles || m.causal_tiles;
+    }
+  }
+  if (out.mask.pairs > 0) {
+    out.mask.tile_q = std::exp(log_q / out.mask.pairs);
+    out.mask.tile_k = std::exp(log_k / out.mask.pairs);
+  }
+  const double forward = 4.0 * out.mask.pairs * work.model.head_dim;  // QK^T and PV
+  out.flops = pass == Pass::kForward ? forward : 2.5 * forward;
+  return out;
+}
+
+sim::OpId add_compute(const AttentionCall& call, sim::Trace& trace, std::uint32_t gpu,
+                      const Cost& cost, sim::TagId tag, std::span<const sim::OpId> deps,
+                      const std::string& what) {
+  call.notes.note(cost, what);
+  return trace.compute(gpu, Strategy::kComputeStream, cost.time, tag, deps);
+}
+
+sim::OpId add_attention(const AttentionCall& call, sim::Trace& trace, std::uint32_t gpu,
+                        const BlockWork& block, std::span<const sim::OpId> deps) {
+  if (call.work.attention.kind == AttentionKind::kLinear) {
+    // A chunked linear-attention kernel is batched GEMMs over the heads' d_h x d_h states.
+    const auto dh = static_cast<std::int64_t>(call.work.model.head_dim);
+    const auto l = static_cast<std::int64_t>(std::max(1.0, block.mask.tile_q * call.sequences));
+    const double gemm_flops = 2.0 * static_cast<double>(dh * dh * l);
+    Cost cost = call.cost.gemm(dh, dh, l);
+    cost.time = sim::Time::from_s(cost.time.seconds() * block.flops * call.sequences / gemm_flops);
+    return add_compute(call, trace, gpu, cost, call.tags.attention, deps,
+                       "linear attention chunk (GEMM)");
+  }
+  if (block.mask.pairs <= 0) {
+    return trace.delay(sim::Time{}, call.tags.marker, deps);
+  }
+  const Cost cost =
+      call.cost.attention(call.pass, block.mask.causal_tiles, call.work.model.head_dim,
+                          block.mask.tile_q, block.mask.tile_k, block.flops * call.sequences);
+  return add_compute(
+      call, trace, gpu, cost, call.tags.attention, deps,
+      call.pass == Pass::kForward ? "attention forward kernel" : "attention backward kernel");
+}
+
+sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
+                         std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
+                         sim::TagId marker, std::span<const sim::OpId> deps) {
+  if (ranks.size() < 2 || bytes <= 0) {
+    return trace.delay(sim::Time{}, marker, deps);
+  }
+  const Prediction plan = plan_collective(layout, c, ranks, bytes);
+  return emit_collective(trace, layout, c, ranks, bytes, plan, tag, deps);
+}
+
+sim::OpId add_collective(const AttentionCall& call, sim::Trace& trace, Collective c,
+                         std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
+                         std::span<const sim::OpId> deps) {
+  return add_collective(call.layout, trace, c, ranks, bytes, tag, call.tags.marker, deps);
+}
+
+}  // namespace attnsim::models

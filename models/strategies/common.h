@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pieces every strategy uses: heads per rank, attention blocks priced from the mask and the
+// cost model, compute ops on a GPU's compute stream, and the collective emitter.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "models/attention/mask.h"
+#include "models/collectives/collective.h"
+#include "models/strategies/strategy.h"
+
+namespace attnsim::models {
+
+/// Query heads a tensor-parallel rank holds: h / tp.
+int heads_per_tp_rank(const Workload& work, const Degrees& degrees);
+
+/// Key/value heads a rank holds when `split` ranks share h_kv heads: h_kv / split, at least 1
+/// (KV heads are replicated once split > h_kv, as Megatron and Ulysses' KV replication do).
+double kv_heads_per_rank(const Workload& work, double split);
+
+/// One attention kernel's work: queries in `q` against keys in `k` (each a union of token
+/// sets) on heads [head_begin, head_end).
+struct BlockWork {
+  double flops = 0;  // forward 4·pairs·d_h, backward 2.5x (FlashAttention-2 paper 4.1)
+  MaskBlock mask;    // summed over the set pairs; tile shape pair-weighted
+};
+
+BlockWork block_work(const Workload& work, Pass pass, int head_begin, int head_end,
+                     std::span<const TokenSet> q, std::span<const TokenSet> k);
+
+/// Adds a compute op of `cost` on `gpu`'s compute stream after `deps`, noting extrapolation.
+sim::OpId add_compute(const AttentionCall& call, sim::Trace& trace, std::uint32_t gpu,
+                      const Cost& cost, sim::TagId tag, std::span<const sim::OpId> deps,
+                      const std::string& what);
+
+/// Prices and adds one attention kernel; with no kept pair, returns a zero-length join of
+/// `deps` (a rank with nothing to do skips the kernel, as ring-flash-attention does).
+sim::OpId add_attention(const AttentionCall& call, sim::Trace& trace, std::uint32_t gpu,
+                        const BlockWork& block, std::span<const sim::OpId> deps);
+
+/// Emits collective `c` of nccl-tests size `bytes` over `ranks` as NCCL would run it, after
+/// `deps`; returns its end. A group of one GPU costs nothing (a join of `deps`).
+sim::OpId add_collective(const AttentionCall& call, sim::Trace& trace, Collective c,
+                         std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
+                         std::span<const sim::OpId> deps);
+
+/// As above, for callers outside a strategy (models/step.cpp).
+sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
+                         std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
+                         sim::TagId marker, std::span<const sim::OpId> deps);
+
+}  // namespace attnsim::models

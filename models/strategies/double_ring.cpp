@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/strategies/double_ring.h"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "models/collectives/decompose.h"
+#include "models/strategies/common.h"
+
+namespace attnsim::models {
+namespace {
+
+/// Bytes of one rank's K/V block: 2·(N/P_r)·a·d_h·B (ring.h).
+double kv_block_bytes(const AttentionCall& call) {
+  const Workload& work = call.work;
+  const auto p = static_cast<double>(call.group.size());
+  const double tokens = static_cast<double>(work.sequence_length) / p;
+  const double kv_heads = kv_heads_per_rank(
+      work, static_cast<double>(work.model.heads) / (call.head_end - call.head_begin));
+  return 2.0 * tokens * kv_heads * work.model.head_dim * work.model.dtype_bytes * call.sequences;
+}
+
+/// The double ring over call.group (ring ranks o·w + j) with inner rings of `w`; see
+/// double_ring.h for the schedule. Returns, per ring rank, the end of its attention.
+std::vector<sim::OpId> emit_double_ring(const AttentionCall& call, const RingAttention& ring, int w,
+                                        sim::Trace& trace) {
+  const Workload& work = call.work;
+  const auto p = static_cast<int>(call.group.size());
+  const int outer = p / w;
+  const auto at = [&](int o, int j) {
+    const int node = ((o % outer) + outer) % outer;
+    const int position = ((j % w) + w) % w;
+    return static_cast<std::size_t>(node) * static_cast<std::size_t>(w) +
+           static_cast<std::size_t>(position);
+  };
+  const double block_bytes = kv_block_bytes(call);
+  const double tokens = static_cast<double>(work.sequence_length) / p * call.sequences;
+  const double heads = call.head_end - call.head_begin;
+  const Cost merge = call.cost.memory_bound(3.0 * tokens * heads * work.model.head_dim * 4.0);
+  const bool backward = call.pass == Pass::kBackward;
+  const auto send = [&](std::size_t from, std::size_t to, std::span<const sim::OpId> deps) {
+    return emit_send(trace, call.layout, call.group[from], call.group[to], block_bytes,
+                     call.tags.attention_comm, deps);
+  };
+
+  const auto n = static_cast<std::size_t>(p);
+  std::vector<std::vector<TokenSet>> shards(n);
+  for (int r = 0; r < p; ++r) {
+    shards[static_cast<std::size_t>(r)] = ring.shard(work.sequence_length, p, r);
+  }
+  std::vector<sim::OpId> begin(call.ready.begin(), call.ready.end());
+  std::vector<sim::OpId> kernel(n);
+  std::vector<sim::OpId> outer_in(n);   // the next round's block, sent at this round's start
+  std::vector<sim::OpId> dkv_inner(n);  // dK/dV arriving from (o, j-1) for this step
+  std::vector<sim::OpId> dkv_outer(n);  // dK/dV of the previous node's round, for step w-1
+  std::vector<sim::OpId> dkv_home(n);   // each rank's own dK/dV, back after the last round
+  for (int t = 0; t < outer; ++t) {
+    std::vector<sim::OpId> dkv_outer_next(n);
+    for (int s = 0; s < w; ++s) {
+      std::vector<sim::OpId> inner_in(n);
+      std::vector<sim::OpId> dkv_inner_next(n);
+      for (int o = 0; o < outer; ++o) {
+        for (int j = 0; j < w; ++j) {
+          const std::size_t u = at(o, j);
+          const sim::OpId deps[] = {begin[u]};
+          if (s == 0 && t + 1 < outer) {
+            outer_in[at(o + 1, j)] = send(u, at(o + 1, j), deps);
+          }
+          if (s + 1 < w) {
+            inner_in[at(o, j + 1)] = send(u, at(o, j + 1), deps);
+          }
+          const BlockWork block = block_work(work, call.pass, call.head_begin, call.head_end,
+                                             shards[u], shards[at(o - t, j - s)]);
+          sim::OpId done = add_attention(call, trace, call.group[u], block, deps);
+          if (block.mask.pairs > 0 && (t > 0 || s > 0)) {
+            const sim::OpId after[] = {done};
+            done = add_compute(call, trace, call.group[u], merge, call.tags.attention, after,
+                               "online-softmax merge");
+          }
+          kernel[u] = done;
+          if (!backward) {
+            continue;
+          }
+          std::vector<sim::OpId> dkv_deps = {done};
+          if (s > 0) {
+            dkv_deps.push_back(dkv_inner[u]);
+          }
+          if (s + 1 == w && t > 0) {
+            dkv_deps.push_back(dkv_outer[u]);
+          }
+          if (s + 1 < w) {
+            dkv_inner_next[at(o, j + 1)] = send(u, at(o, j + 1), dkv_deps);
+          } else if (t + 1 < outer) {
+            dkv_outer_next[at(o + 1, j)] = send(u, at(o + 1, j), dkv_deps);
+          } else {
+            dkv_home[at(o + 1, j + 1)] = send(u, at(o + 1, j + 1), dkv_deps);
+          }
+        }
+      }
+      dkv_inner = dkv_inner_next;
+      for (std::size_t u = 0; u < n; ++u) {
+        if (s + 1 < w) {
+          const sim::OpId deps[] = {kernel[u], inner_in[u]};
+          begin[u] = trace.delay(sim::Time{}, call.tags.marker, deps);
+        } else if (t + 1 < outer) {
+          const sim::OpId deps[] = {kernel[u], outer_in[u]};
+          begin[u] = trace.delay(sim::Time{}, call.tags.marker, deps);
+        }
+      }
+    }
+    dkv_outer = dkv_outer_next;
+  }
+  std::vector<sim::OpId> out(n);
+  for (std::size_t u = 0; u < n; ++u) {
+    if (backward) {
+      const sim::OpId deps[] = {kernel[u], dkv_home[u]};
+      out[u] = trace.delay(sim::Time{}, call.tags.marker, deps);
+    } else {
+      out[u] = kernel[u];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int DoubleRingAttention::inner_ring(const Layout& layout,
+                                    std::span<const std::uint32_t> ring_group) const {
+  const auto p = static_cast<int>(ring_group.size());
+  if (inner_ring_ > 0) {
+    return inner_ring_;
+  }
+  const std::uint32_t node = layout.node_of(ring_group.front());
+  const auto local =
+      static_cast<int>(std::count_if(ring_group.begin(), ring_group.end(), [&](std::uint32_t gpu) {
+        return layout.node_of(gpu) == node;
+      }));
+  return std::gcd(local, p);
+}
+
+void DoubleRingAttention::check(const Workload& work, const Degrees& degrees) const {
+  const std::pair<int, int> split_ur = usp_.split(work, degrees);
+  const int u = split_ur.first;
+  const int r = split_ur.second;
+  const std::int64_t unit =
+      (layout_ == RingLayout::kZigzag ? 2 : 1) * std::int64_t{std::max(r, 1)} * std::max(u, 1);
+  if (u > 0 && degrees.cp % u == 0 && work.phase != Phase::kDecode &&
+      work.sequence_length % unit != 0) {
+    node_.child("strategy")
+        .fail("a sequence length divisible by " + std::to_string(unit) + " for double_ring (" +
+                  std::to_string(u) + " x " + std::to_string(r) +
+                  (layout_ == RingLayout::kZigzag ? ", zigzag" : "") + ")",
+              "/workload/sequence_length = " + std::to_string(work.sequence_length));
+  }
+  usp_.check(work, degrees);
+  if (inner_ring_ > 0 && r % inner_ring_ != 0) {
+    node_.child("inner_ring")
+        .fail("a divisor of the ring degree (" + std::to_string(r) + ")",
+              std::to_string(inner_ring_));
+  }
+}
+
+Sharding DoubleRingAttention::sharding(const Workload& work, const Degrees& degrees) const {
+  return usp_.sharding(work, degrees);
+}
+
+std::vector<sim::OpId> DoubleRingAttention::emit_attention(const AttentionCall& call,
+                                                           sim::Trace& trace) const {
+  const Workload& work = call.work;
+  const auto p = static_cast<int>(call.group.size());
+  const int heads = call.head_end - call.head_begin;
+  Degrees degrees;
+  degrees.cp = p;
+  degrees.tp = work.model.heads / heads;
+  const std::pair<int, int> grid = usp_.split(work, degrees);
+  const int u = grid.first;
+  const int r = grid.second;
+  const double kv = std::max(kv_heads_per_rank(work, static_cast<double>(work.model.heads) / heads),
+                             static_cast<double>(u));
+  const double unit = static_cast<double>(work.sequence_length) / p * work.model.head_dim *
+                      work.model.dtype_bytes * call.sequences;  // (N/P)·d_h·B
+  const auto at = [&](int ui, int ri) {
+    return static_cast<std::size_t>(ri) * static_cast<std::size_t>(u) +
+           static_cast<std::size_t>(ui);
+  };
+
+  // All-to-alls inside each Ulysses group (cp ranks ri·u .. ri·u + u-1), as usp.cpp.
+  std::vector<sim::OpId> state(call.ready.begin(), call.ready.end());
+  const auto a2a_all = [&](const std::vector<double>& sizes) {
+    for (int ri = 0; ri < r; ++ri) {
+      std::vector<std::uint32_t> group;
+      std::vector<sim::OpId> deps;
+      for (int ui = 0; ui < u; ++ui) {
+        group.push_back(call.group[at(ui, ri)]);
+        deps.push_back(state[at(ui, ri)]);
+      }
+      sim::OpId last = trace.delay(sim::Time{}, call.tags.marker, deps);
+      for (const double bytes : sizes) {
+        const sim::OpId d[] = {last};
+        last = add_collective(call, trace, Collective::kAllToAll, group, bytes,
+                              call.tags.attention_comm, d);
+      }
+      for (int ui = 0; ui < u; ++ui) {
+        state[at(ui, ri)] = last;
+      }
+    }
+  };
+  const double q_bytes = unit * heads;
+  const double kv_bytes = unit * kv;
+  if (call.pass == Pass::kForward) {
+    a2a_all({q_bytes, kv_bytes, kv_bytes});
+  } else {
+    a2a_all({q_bytes});
+  }
+  // A double ring over the ranks with the same Ulysses index, on that index's heads.
+  const RingAttention ring(layout_, node_);
+  const int per_rank = heads / u;
+  for (int ui = 0; ui < u; ++ui) {
+    std::vector<std::uint32_t> group;
+    std::vector<sim::OpId> ready;
+    for (int ri = 0; ri < r; ++ri) {
+      group.push_back(call.group[at(ui, ri)]);
+      ready.push_back(state[at(ui, ri)]);
+    }
+    const int begin = call.head_begin + ui * per_rank;
+    const AttentionCall sub{call.work, call.cost,  call.layout,   call.tags,
+                            call.pass, group,      begin,         begin + per_rank,
+                            ready,     call.notes, call.sequences};
+    // Linear attention passes states, not K/V blocks: the ring of states (ring.h) as is.
+    const std::vector<sim::OpId> done =
+        work.attention.kind == AttentionKind::kLinear
+            ? ring.emit_attention(sub, trace)
+            : emit_double_ring(sub, ring, inner_ring(call.layout, group), trace);
+    for (int ri = 0; ri < r; ++ri) {
+      state[at(ui, ri)] = done[static_cast<std::size_t>(ri)];
+    }
+  }
+  if (call.pass == Pass::kForward) {
+    a2a_all({q_bytes});
+  } else {
+    a2a_all({q_bytes, kv_bytes, kv_bytes});
+  }
+  return state;
+}
+
+AttentionMemory DoubleRingAttention::memory(const Workload& work, const Degrees& degrees) const {
+  AttentionMemory m = usp_.memory(work, degrees);
+  const std::pair<int, int> split_ur = usp_.split(work, degrees);
+  const int u = split_ur.first;
+  const int r = split_ur.second;
+  if (r > 1 && work.attention.kind != AttentionKind::kLinear) {
+    // The outer block in flight (and its dK/dV in training), on N/P_r tokens (ring.h).
+    const double kv = std::max(kv_heads_per_rank(work, degrees.tp), static_cast<double>(u));
+    const double block = 2.0 * static_cast<double>(work.sequence_length) / r *
+                         std::max(1.0, kv / u) * work.model.head_dim * work.model.dtype_bytes;
+    m.workspace += work.has_backward() ? 2.0 * block : block;
+  }
+  return m;
+}
+
+std::map<std::string, std::int64_t> DoubleRingAttention::own_degrees(const Workload& work,
+                                                                     const Degrees& degrees) const {
+  std::map<std::string, std::int64_t> out = usp_.own_degrees(work, degrees);
+  if (inner_ring_ > 0) {
+    out["inner_ring"] = inner_ring_;
+  }
+  return out;
+}
+
+std::unique_ptr<Strategy> make_double_ring(const config::Node& parallelism) {
+  const int u = static_cast<int>(parallelism.integer_or("ulysses_degree", 1, 1 << 20, 0));
+  const int r = static_cast<int>(parallelism.integer_or("ring_degree", 1, 1 << 20, 0));
+  const int w = static_cast<int>(parallelism.integer_or("inner_ring", 1, 1 << 20, 0));
+  const std::string layout = parallelism.string_or("ring_layout", "zigzag");
+  RingLayout l = RingLayout::kZigzag;
+  if (layout == "contiguous") {
+    l = RingLayout::kContiguous;
+  } else if (layout == "striped") {
+    l = RingLayout::kStriped;
+  } else if (layout != "zigzag") {
+    const std::vector<std::string> names = {"contiguous", "striped", "zigzag"};
+    parallelism.one_of("ring_layout", names);
+  }
+  return std::make_unique<DoubleRingAttention>(parallelism, u, r, w, l);
+}
+
+}  // namespace attnsim::models

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "models/strategies/ulysses.h"
+
+#include <algorithm>
+#include <string>
+
+#include "models/strategies/common.h"
+
+namespace attnsim::models {
+
+void UlyssesAttention::check(const Workload& work, const Degrees& degrees) const {
+  const int heads = work.model.heads / degrees.tp;
+  const auto degree = std::to_string(degrees.cp);
+  if (heads % degrees.cp != 0) {
+    node_.child("strategy")
+        .fail("a Ulysses degree (" + degree +
+                  ") that divides the query heads per tensor-parallel rank (" +
+                  std::to_string(heads) + ")",
+              "\"ulysses\" with cp = " + degree);
+  }
+  const int kv = std::max(1, work.model.kv_heads / degrees.tp);
+  if (kv % degrees.cp != 0 && degrees.cp % kv != 0) {
+    node_.child("strategy")
+        .fail("a Ulysses degree (" + degree +
+                  ") that divides or is a multiple of the KV heads per rank (" +
+                  std::to_string(kv) + ")",
+              "\"ulysses\" with cp = " + degree);
+  }
+  if (work.phase != Phase::kDecode && work.sequence_length % degrees.cp != 0) {
+    node_.child("strategy")
+        .fail("a sequence length divisible by the Ulysses degree (" + degree + ")",
+              "/workload/sequence_length = " + std::to_string(work.sequence_length));
+  }
+}
+
+Sharding UlyssesAttention::sharding(const Workload& work, const Degrees& degrees) const {
+  Sharding s;
+  s.tokens_per_gpu = work.sequence_length / degrees.cp;
+  s.weight_split = degrees.tp;
+  s.weights_replicated_over_cp = true;
+  return s;
+}
+
+std::vector<sim::OpId> UlyssesAttention::emit_attention(const AttentionCall& call,
+                                                        sim::Trace& trace) const {
+  const Workload& work = call.work;
+  const auto p = static_cast<int>(call.group.size());
+  const int heads = call.head_end - call.head_begin;
+  const double kv = std::max(kv_heads_per_rank(work, static_cast<double>(work.model.heads) / heads),
+                             static_cast<double>(p));
+  const double tokens = static_cast<double>(work.sequence_length) / p * call.sequences;
+  const double unit = tokens * work.model.head_dim * work.model.dtype_bytes;  // L·d_h·B
+  const double q_bytes = unit * heads;
+  const double kv_bytes = unit * kv;
+
+  // Inputs: Q, K, V (forward) or dO (backward) to head sharding.
+  sim::OpId last = trace.delay(sim::Time{}, call.tags.marker, call.ready);
+  const auto a2a = [&](double bytes) {
+    const sim::OpId deps[] = {last};
+    last = add_collective(call, trace, Collective::kAllToAll, call.group, bytes,
+                          call.tags.attention_comm, deps);
+  };
+  a2a(q_bytes);
+  if (call.pass == Pass::kForward) {
+    a2a(kv_bytes);
+    a2a(kv_bytes);
+  }
+  const std::vector<TokenSet> all = {TokenSet{0, 1, work.sequence_length}};
+  const int per_rank = heads / p;
+  std::vector<sim::OpId> kernels;
+  for (int r = 0; r < p; ++r) {
+    const int begin = call.head_begin + r * per_rank;
+    const BlockWork block = block_work(work, call.pass, begin, begin + per_rank, all, all);
+    const sim::OpId deps[] = {last};
+    kernels.push_back(
+        add_attention(call, trace, call.group[static_cast<std::size_t>(r)], block, deps));
+  }
+  // Outputs: O (forward) or dQ, dK, dV (backward) back to sequence sharding.
+  last = trace.delay(sim::Time{}, call.tags.marker, kernels);
+  a2a(q_bytes);
+  if (call.pass == Pass::kBackward) {
+    a2a(kv_bytes);
+    a2a(kv_bytes);
+  }
+  return std::vector<sim::OpId>(static_cast<std::size_t>(p), last);
+}
+
+AttentionMemory UlyssesAttention::memory(const Workload& work, const Degrees& degrees) const {
+  const double tokens = static_cast<double>(work.sequence_length) / degrees.cp;
+  const double heads = static_cast<double>(work.model.heads) / degrees.tp;
+  const double kv = std::max(kv_heads_per_rank(work, degrees.tp), static_cast<double>(degrees.cp));
+  AttentionMemory m;
+  m.workspace = 2.0 * (heads + 2.0 * kv) * tokens * work.model.head_dim * work.model.dtype_bytes;
+  return m;
+}
+
+std::unique_ptr<Strategy> make_ulysses(const config::Node& parallelism) {
+  return std::make_unique<UlyssesAttention>(parallelism);
+}
+
+}  // namespace attnsim::models

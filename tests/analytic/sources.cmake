@@ -1,0 +1,3 @@
+list(APPEND ATTNSIM_TEST_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/hierarchical_strategies_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/strategies_test.cpp)

@@ -1,0 +1,2 @@
+list(APPEND ATTNSIM_TEST_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/results_test.cpp)
