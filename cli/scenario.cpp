@@ -264,6 +264,9 @@ void parse_point(const config::Node& root, const std::string& stem,
   point.parallelism =
       read_parallelism(root.child("parallelism", "an object"), work, point.topology.gpus());
   point.network_model = network_model(root);
+  // Without contention every layer after the first takes the same time, so two simulated
+  // layers give the period exactly; the flow model needs more for contention to settle.
+  point.simulated_layers = point.network_model == sim::NetworkModel::kAnalytical ? 2 : 4;
   if (const std::optional<config::Node> simulation = root.find("simulation")) {
     point.simulated_layers = read_simulation(*simulation);
   }

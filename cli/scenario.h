@@ -43,7 +43,8 @@ struct ScenarioPoint {
   Parallelism parallelism;
   sim::NetworkModel network_model = sim::NetworkModel::kFlow;
   /// Layers of one pipeline stage simulated event by event; the rest are extrapolated from
-  /// the steady-state layer period ("simulation": {"layers": N}; 0 = all).
+  /// the steady-state layer period ("simulation": {"layers": N}; 0 = all; default 4 with
+  /// the flow model, 2 with the analytical one).
   int simulated_layers = 4;
 };
 

@@ -346,11 +346,14 @@ sim::OpId emit_send(sim::Trace& trace, const Layout& layout, std::uint32_t src, 
   const std::uint32_t pair[] = {src, dst};
   const Prediction plan = choose(layout.nccl, comm_shape(layout, pair), Collective::kSendRecv,
                                  bytes / messages, {}, {});
-  const int nodes = layout.node_of(src) == layout.node_of(dst) ? 1 : 2;
-  const sim::OpId start = trace.delay(sim::Time::from_us(plan.latency_us * messages), tag, deps);
-  Emitter e(trace, layout, tag, start, plan, nodes, 1.0);
-  e.send(src, dst, bytes, layout.channels);
-  return e.finish();
+  // One transfer op: the channels as its multiplicity, NCCL's p2p latency (once per message)
+  // added after the last byte instead of before the first, which times a message alone on
+  // its path identically and keeps a ring step at one op per rank.
+  sim::TransferOptions o;
+  o.multiplicity = layout.channels;
+  o.extra_latency = sim::Time::from_us(plan.latency_us * messages);
+  o.salt = 0;
+  return trace.transfer(src, dst, bytes / layout.channels, tag, deps, o);
 }
 
 }  // namespace attnsim::models

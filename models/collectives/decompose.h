@@ -54,7 +54,8 @@ sim::OpId emit_collective(sim::Trace& trace, const Layout& layout, Collective c,
 /// One point-to-point message (an ncclSend/ncclRecv pair, as ring attention's batched
 /// isend/irecv issue) of `bytes` from `src` to `dst` after `deps`: NCCL's p2p latency (the
 /// send_recv row of its model), then the bytes over the communicator's channels with the
-/// Simple protocol. Returns the op that ends when the message has arrived. `messages` > 1
+/// Simple protocol, as one transfer op (the latency counted after the last byte). Returns
+/// the op that ends when the message has arrived. `messages` > 1
 /// stands for that many back-to-back messages of bytes / messages each: the latency is paid
 /// once per message.
 sim::OpId emit_send(sim::Trace& trace, const Layout& layout, std::uint32_t src, std::uint32_t dst,

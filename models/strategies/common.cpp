@@ -68,7 +68,7 @@ sim::OpId add_compute(const AttentionCall& call, sim::Trace& trace, std::uint32_
 }
 
 sim::OpId add_attention(const AttentionCall& call, sim::Trace& trace, std::uint32_t gpu,
-                        const BlockWork& block, std::span<const sim::OpId> deps) {
+                        const BlockWork& block, std::span<const sim::OpId> deps, sim::Time extra) {
   if (call.work.attention.kind == AttentionKind::kLinear) {
     // A chunked linear-attention kernel is batched GEMMs over the heads' d_h x d_h states.
     const auto dh = static_cast<std::int64_t>(call.work.model.head_dim);
@@ -82,9 +82,10 @@ sim::OpId add_attention(const AttentionCall& call, sim::Trace& trace, std::uint3
   if (block.mask.pairs <= 0) {
     return trace.delay(sim::Time{}, call.tags.marker, deps);
   }
-  const Cost cost =
+  Cost cost =
       call.cost.attention(call.pass, block.mask.causal_tiles, call.work.model.head_dim,
                           block.mask.tile_q, block.mask.tile_k, block.flops * call.sequences);
+  cost.time += extra;
   return add_compute(
       call, trace, gpu, cost, call.tags.attention, deps,
       call.pass == Pass::kForward ? "attention forward kernel" : "attention backward kernel");

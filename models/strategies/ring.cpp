@@ -2,6 +2,7 @@
 #include "models/strategies/ring.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "models/collectives/decompose.h"
@@ -178,8 +179,14 @@ std::vector<sim::OpId> RingAttention::emit_attention(const AttentionCall& call,
   for (int r = 0; r < p; ++r) {
     shards.push_back(shard(work.sequence_length, p, r));
   }
-  std::vector<sim::OpId> begin(call.ready.begin(), call.ready.end());
-  std::vector<sim::OpId> kernel(static_cast<std::size_t>(p));
+  // What step c of rank r waits for: its previous kernel and the block it receives (one op
+  // at the start). No join ops: each op names both dependencies directly.
+  std::vector<std::array<sim::OpId, 2>> begin(static_cast<std::size_t>(p));
+  std::vector<std::size_t> begin_size(static_cast<std::size_t>(p), 1);
+  for (int r = 0; r < p; ++r) {
+    begin[at(r)][0] = call.ready[at(r)];
+  }
+  std::vector<sim::OpId> kernel(call.ready.begin(), call.ready.end());
   std::vector<sim::OpId> dkv_in(static_cast<std::size_t>(p));
   std::vector<sim::OpId> dkv_out(static_cast<std::size_t>(p));
   for (int c = 0; c < macro; ++c) {
@@ -191,7 +198,7 @@ std::vector<sim::OpId> RingAttention::emit_attention(const AttentionCall& call,
     std::vector<sim::OpId> kv_next(static_cast<std::size_t>(p));
     for (int r = 0; r < p; ++r) {
       const std::size_t ur = at(r);
-      const sim::OpId deps[] = {begin[ur]};
+      const std::span<const sim::OpId> deps(begin[ur].data(), begin_size[ur]);
       if (sends > 0) {
         kv_next[at(r + 1)] = emit_send(trace, call.layout, call.group[ur], call.group[at(r + 1)],
                                        block_bytes * sends, call.tags.attention_comm, deps, sends);
@@ -214,23 +221,17 @@ std::vector<sim::OpId> RingAttention::emit_attention(const AttentionCall& call,
           }
         }
       }
-      sim::OpId done = add_attention(call, trace, call.group[ur], block, deps);
-      const int merges = s0 == 0 ? steps - 1 : steps;
-      if (block.mask.pairs > 0 && merges > 0) {
-        Cost merged = merge;
-        merged.time = sim::Time::from_s(merge.time.seconds() * merges);
-        const sim::OpId after[] = {done};
-        done = add_compute(call, trace, call.group[ur], merged, call.tags.attention, after,
-                           "online-softmax merge");
+      if (block.mask.pairs > 0) {
+        // The kernel and its online-softmax merges (one per step after the first) as one op.
+        const int merges = s0 == 0 ? steps - 1 : steps;
+        call.notes.note(merge, "online-softmax merge");
+        kernel[ur] = add_attention(call, trace, call.group[ur], block, deps,
+                                   sim::Time::from_s(merge.time.seconds() * merges));
       }
-      kernel[ur] = done;
       if (backward) {
         // The chunk's dK/dV accumulators arrive from rank r-1 (sent at the previous
         // step), take this rank's contribution and move on to rank r+1.
-        std::vector<sim::OpId> dkv_deps = {done};
-        if (c > 0) {
-          dkv_deps.push_back(dkv_in[ur]);
-        }
+        const sim::OpId dkv_deps[] = {kernel[ur], c > 0 ? dkv_in[ur] : kernel[ur]};
         dkv_out[ur] = emit_send(trace, call.layout, call.group[ur], call.group[at(r + 1)],
                                 block_bytes * steps, call.tags.attention_comm, dkv_deps, steps);
       }
@@ -240,12 +241,10 @@ std::vector<sim::OpId> RingAttention::emit_attention(const AttentionCall& call,
         dkv_in[at(r + 1)] = dkv_out[at(r)];
       }
     }
-    if (c + 1 < macro) {
-      for (int r = 0; r < p; ++r) {
-        const std::size_t ur = at(r);
-        const sim::OpId deps[] = {kernel[ur], kv_next[ur]};
-        begin[ur] = trace.delay(sim::Time{}, call.tags.marker, deps);
-      }
+    for (int r = 0; r < p; ++r) {
+      const std::size_t ur = at(r);
+      begin[ur] = {kernel[ur], kv_next[ur]};
+      begin_size[ur] = sends > 0 ? 2 : 1;
     }
   }
   std::vector<sim::OpId> out(static_cast<std::size_t>(p));
