@@ -92,6 +92,13 @@ Node Node::parse_text(const std::string& file, std::string_view text) {
     const auto [line, column] = line_column(text, e.byte == 0 ? 0 : e.byte - 1);
     throw InputError(file + ": line " + std::to_string(line) + ", column " +
                      std::to_string(column) + ": JSON syntax error: " + syntax_detail(e.what()));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // The one out_of_range the parser throws: a number beyond a double ("1e999").
+    const std::string what = e.what();
+    const std::size_t quote = what.find('\'');
+    const std::string number =
+        quote == std::string::npos ? what : what.substr(quote + 1, what.rfind('\'') - quote - 1);
+    throw InputError(file + ": expected numbers a double can hold, got " + number);
   }
   const nlohmann::json* root = &doc->value;
   return Node(std::move(doc), root, "");

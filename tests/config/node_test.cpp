@@ -53,6 +53,13 @@ TEST_CASE("a syntax error gives line and column", "[unit][errors]") {
       Catch::Matchers::StartsWith("broken.json: line 3, column 1: JSON syntax error: "));
 }
 
+// Found by the input fuzzer (tests/fuzz): nlohmann throws out_of_range, not parse_error,
+// for a number beyond a double, and it escaped as an internal error.
+TEST_CASE("a number beyond a double is bad input, not a crash", "[unit][errors]") {
+  REQUIRE_THROWS_WITH(Node::parse_text("big.json", R"({"tflops": 1.125e1525})"),
+                      "big.json: expected numbers a double can hold, got 1.125e1525");
+}
+
 TEST_CASE("integers reject fractions and out-of-range values", "[unit][errors]") {
   const Node root = Node::parse_text("i.json", R"({"n": 2.5, "m": 0, "k": 7})");
   REQUIRE_THROWS_WITH(root.count("n"), "i.json: /n: expected an integer >= 1, got 2.5");
