@@ -309,3 +309,21 @@ TEST_CASE("allgather_kv sends 2(P-1)/P·N·a·d_h·B forward and three times tha
     CHECK(bytes == Approx(6 * 7.0 / 8 * buffer).epsilon(1e-9));
   }
 }
+
+// Memory beyond the layer's activations (attention.md 2.2, 2.5): Ulysses keeps the
+// all-to-all send and receive staging, 2·(h + 2a')·L·d_h·B; all-gather K/V holds the gathered
+// K and V, 2·N·a·d_h·B, twice that in training (the full dK, dV before the reduce-scatter).
+TEST_CASE("ulysses and allgather_kv workspaces follow their formulas", "[analytic]") {
+  const models::Degrees degrees{1, 8, 1, 1};
+  const double n = 65536;
+  const double l = n / 8;
+  const models::Workload fwd =
+      llama_attention(models::AttentionKind::kCausal, models::Phase::kForward, 65536);
+  const models::Workload train =
+      llama_attention(models::AttentionKind::kCausal, models::Phase::kTraining, 65536);
+  const auto ulysses = models::make_default_strategy("ulysses");
+  CHECK(ulysses->memory(fwd, degrees).workspace == Approx(2 * (32 + 2 * 8) * l * 128 * 2));
+  const auto gather = models::make_default_strategy("allgather_kv");
+  CHECK(gather->memory(fwd, degrees).workspace == Approx(2 * n * 8 * 128 * 2));
+  CHECK(gather->memory(train, degrees).workspace == Approx(2 * 2 * n * 8 * 128 * 2));
+}

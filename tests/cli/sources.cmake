@@ -4,4 +4,5 @@ list(APPEND ATTNSIM_TEST_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/perfetto_trace_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/scenario_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/schema_test.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/sizes_test.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/sizes_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/run_command_test.cpp)

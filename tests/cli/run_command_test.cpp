@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+// `attnsim run` end to end in-process: what --out receives on success and on failure
+// (SPEC section 2: nothing is written unless the run succeeds), and that --json and the
+// table report the same points.
+#include "cli/run_command.h"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "config/error.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+/// A fresh folder under the system's temporary directory, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device seed;
+    path_ = fs::temp_directory_path() / ("attnsim-run-test-" + std::to_string(seed()));
+    fs::create_directories(path_);
+  }
+
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+const std::string kScenario =
+    std::string(ATTNSIM_SOURCE_DIR) + "/scenarios/llama3-8b-ring-dgx-h100.json";
+
+}  // namespace
+
+TEST_CASE("a successful run writes results.json and results.csv into --out", "[unit]") {
+  const TempDir dir;
+  attnsim::cli::RunOptions options;
+  options.scenario = kScenario;
+  options.out_dir = (dir.path() / "out").string();
+  options.json = true;
+  std::ostringstream out;
+  REQUIRE(attnsim::cli::run_run(options, out) == 0);
+  const nlohmann::json printed = nlohmann::json::parse(out.str());
+  std::ifstream written(dir.path() / "out" / "results.json");
+  REQUIRE(written.good());
+  CHECK(nlohmann::json::parse(written) == printed);
+  CHECK(fs::exists(dir.path() / "out" / "results.csv"));
+  CHECK(printed.at("points").size() == 1);
+}
+
+TEST_CASE("a run that fails on bad input leaves --out untouched", "[unit][errors]") {
+  const TempDir dir;
+  attnsim::cli::RunOptions options;
+  options.scenario = kScenario;
+  options.sets = {"workload.sequence_length=-5"};
+  options.out_dir = (dir.path() / "out").string();
+  std::ostringstream out;
+  REQUIRE_THROWS_AS(attnsim::cli::run_run(options, out), attnsim::config::InputError);
+  CHECK_FALSE(fs::exists(dir.path() / "out"));
+  CHECK(out.str().empty());
+}
+
+TEST_CASE("a --trace file is a Perfetto trace-event document of the point", "[unit]") {
+  const TempDir dir;
+  attnsim::cli::RunOptions options;
+  options.scenario = kScenario;
+  options.trace_file = (dir.path() / "trace.json").string();
+  std::ostringstream out;
+  REQUIRE(attnsim::cli::run_run(options, out) == 0);
+  std::ifstream in(options.trace_file);
+  REQUIRE(in.good());
+  const nlohmann::json trace = nlohmann::json::parse(in);
+  CHECK(trace.at("traceEvents").size() > 100);
+}
+
+// Determinism (STYLE C8): the same scenario gives the same results whether its points run on
+// one thread or four, except for the wall-clock field.
+TEST_CASE("results are identical with --jobs 1 and --jobs 4", "[property]") {
+  const attnsim::cli::Scenario scenario = attnsim::cli::load_scenario(
+      std::string(ATTNSIM_SOURCE_DIR) + "/scenarios/llama3-8b-strategies-dgx-h100.json");
+  const auto strip = [](attnsim::report::Results r) {
+    for (auto& p : r.points) {
+      p.sim_wall_s = 0;
+    }
+    return attnsim::report::to_json_text(r);
+  };
+  CHECK(strip(attnsim::cli::simulate(scenario, 1)) == strip(attnsim::cli::simulate(scenario, 4)));
+}
