@@ -638,10 +638,13 @@ StepTiming time_step(const StepTrace& step, const sim::ReplayResult& replay,
   t.comm_bytes_per_gpu = bytes_window * (window > 0 ? m * mb / window : 0) + bytes_tail;
   (void)work;
 
-  // Bottleneck: the link busiest relative to the simulated time.
+  // Bottleneck: the link whose capacity the step used most, bytes / (capacity x simulated
+  // time). (Time with a flow on the link would rank a slow NIC and the faster PCIe path in
+  // front of it alike, since the same flows cross both.)
   for (std::size_t l = 0; l < replay.links.size(); ++l) {
-    const double busy = seconds(replay.links[l].busy);
-    const double u = makespan > 0 ? busy / makespan : 0;
+    const double capacity = network.link(static_cast<sim::LinkId>(l)).capacity.bytes_per_s();
+    const double u =
+        makespan > 0 && capacity > 0 ? replay.links[l].bytes / (capacity * makespan) : 0;
     if (u > t.bottleneck_utilization) {
       t.bottleneck_utilization = u;
       t.bottleneck_bytes = replay.links[l].bytes;

@@ -18,7 +18,7 @@ namespace attnsim::report {
 /// The busiest link class of a point: where the step's bytes queue.
 struct Bottleneck {
   std::string link_class;  // "nvlink", "pcie", "nic", "net", "dc"; "" when nothing was sent
-  double utilization = 0;  // busiest link of the class: busy time / step time, in [0, 1]
+  double utilization = 0;  // bytes / (capacity x simulated time) of the busiest link, [0, 1]
   double bytes = 0;        // bytes that crossed that link in the simulated window
 
   bool operator==(const Bottleneck&) const = default;
