@@ -645,7 +645,9 @@ StepTiming time_step(const StepTrace& step, const sim::ReplayResult& replay,
     const double capacity = network.link(static_cast<sim::LinkId>(l)).capacity.bytes_per_s();
     const double u =
         makespan > 0 && capacity > 0 ? replay.links[l].bytes / (capacity * makespan) : 0;
-    if (u > t.bottleneck_utilization) {
+    // Ties go to the later link: a GPU's PCIe path to its NIC is modelled at the NIC's rate
+    // and carries the same bytes, and the NIC (created after it) is the one to name.
+    if (u > 0 && u >= t.bottleneck_utilization) {
       t.bottleneck_utilization = u;
       t.bottleneck_bytes = replay.links[l].bytes;
       t.bottleneck_class =
