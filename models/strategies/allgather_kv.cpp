@@ -17,13 +17,6 @@ void AllGatherKvAttention::check(const Workload& work, const Degrees& degrees) c
   }
 }
 
-Sharding AllGatherKvAttention::sharding(const Workload& work, const Degrees& degrees) const {
-  Sharding s;
-  s.tokens_per_gpu = work.sequence_length / degrees.cp;
-  s.weight_split = degrees.tp;
-  return s;
-}
-
 std::vector<sim::OpId> AllGatherKvAttention::emit_attention(const AttentionCall& call,
                                                             sim::Trace& trace) const {
   const Workload& work = call.work;

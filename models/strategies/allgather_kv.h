@@ -27,7 +27,6 @@ class AllGatherKvAttention : public Strategy {
   explicit AllGatherKvAttention(config::Node parallelism) : node_(std::move(parallelism)) {}
 
   void check(const Workload& work, const Degrees& degrees) const override;
-  Sharding sharding(const Workload& work, const Degrees& degrees) const override;
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                         sim::Trace& trace) const override;
   AttentionMemory memory(const Workload& work, const Degrees& degrees) const override;

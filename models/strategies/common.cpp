@@ -107,4 +107,20 @@ sim::OpId add_collective(const AttentionCall& call, sim::Trace& trace, Collectiv
   return add_collective(call.layout, trace, c, ranks, bytes, tag, call.tags.marker, deps);
 }
 
+void all_to_all_in_groups(const AttentionCall& call, sim::Trace& trace, int group_size,
+                          std::span<const double> sizes, std::vector<sim::OpId>& state) {
+  const auto size = static_cast<std::size_t>(group_size);
+  for (std::size_t first = 0; first < call.group.size(); first += size) {
+    const std::span<const std::uint32_t> group = call.group.subspan(first, size);
+    const std::span<const sim::OpId> deps(state.data() + first, size);
+    sim::OpId last = trace.delay(sim::Time{}, call.tags.marker, deps);
+    for (const double bytes : sizes) {
+      const sim::OpId d[] = {last};
+      last = add_collective(call, trace, Collective::kAllToAll, group, bytes,
+                            call.tags.attention_comm, d);
+    }
+    std::fill_n(state.begin() + static_cast<std::ptrdiff_t>(first), size, last);
+  }
+}
+
 }  // namespace attnsim::models

@@ -49,6 +49,14 @@ sim::OpId add_collective(const AttentionCall& call, sim::Trace& trace, Collectiv
                          std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
                          std::span<const sim::OpId> deps);
 
+/// All-to-alls of nccl-tests sizes `sizes`, in order, inside each group of `group_size`
+/// consecutive cp ranks of `call` (ranks g·group_size .. g·group_size + group_size-1: the
+/// Ulysses groups of usp and double_ring, the head groups of hierarchical, all of ulysses).
+/// A group starts once every member's `state` op is done; afterwards every member's `state`
+/// is its group's last all-to-all.
+void all_to_all_in_groups(const AttentionCall& call, sim::Trace& trace, int group_size,
+                          std::span<const double> sizes, std::vector<sim::OpId>& state);
+
 /// As above, for callers outside a strategy (models/step.cpp).
 sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
                          std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,

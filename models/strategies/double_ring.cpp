@@ -161,87 +161,15 @@ void DoubleRingAttention::check(const Workload& work, const Degrees& degrees) co
   }
 }
 
-Sharding DoubleRingAttention::sharding(const Workload& work, const Degrees& degrees) const {
-  return usp_.sharding(work, degrees);
-}
-
 std::vector<sim::OpId> DoubleRingAttention::emit_attention(const AttentionCall& call,
                                                            sim::Trace& trace) const {
-  const Workload& work = call.work;
-  const auto p = static_cast<int>(call.group.size());
-  const int heads = call.head_end - call.head_begin;
-  Degrees degrees;
-  degrees.cp = p;
-  degrees.tp = work.model.heads / heads;
-  const std::pair<int, int> grid = usp_.split(work, degrees);
-  const int u = grid.first;
-  const int r = grid.second;
-  const double kv = std::max(kv_heads_per_rank(work, static_cast<double>(work.model.heads) / heads),
-                             static_cast<double>(u));
-  const double unit = static_cast<double>(work.sequence_length) / p * work.model.head_dim *
-                      work.model.dtype_bytes * call.sequences;  // (N/P)·d_h·B
-  const auto at = [&](int ui, int ri) {
-    return static_cast<std::size_t>(ri) * static_cast<std::size_t>(u) +
-           static_cast<std::size_t>(ui);
-  };
-
-  // All-to-alls inside each Ulysses group (cp ranks ri·u .. ri·u + u-1), as usp.cpp.
-  std::vector<sim::OpId> state(call.ready.begin(), call.ready.end());
-  const auto a2a_all = [&](const std::vector<double>& sizes) {
-    for (int ri = 0; ri < r; ++ri) {
-      std::vector<std::uint32_t> group;
-      std::vector<sim::OpId> deps;
-      for (int ui = 0; ui < u; ++ui) {
-        group.push_back(call.group[at(ui, ri)]);
-        deps.push_back(state[at(ui, ri)]);
-      }
-      sim::OpId last = trace.delay(sim::Time{}, call.tags.marker, deps);
-      for (const double bytes : sizes) {
-        const sim::OpId d[] = {last};
-        last = add_collective(call, trace, Collective::kAllToAll, group, bytes,
-                              call.tags.attention_comm, d);
-      }
-      for (int ui = 0; ui < u; ++ui) {
-        state[at(ui, ri)] = last;
-      }
-    }
-  };
-  const double q_bytes = unit * heads;
-  const double kv_bytes = unit * kv;
-  if (call.pass == Pass::kForward) {
-    a2a_all({q_bytes, kv_bytes, kv_bytes});
-  } else {
-    a2a_all({q_bytes});
-  }
-  // A double ring over the ranks with the same Ulysses index, on that index's heads.
   const RingAttention ring(layout_, node_);
-  const int per_rank = heads / u;
-  for (int ui = 0; ui < u; ++ui) {
-    std::vector<std::uint32_t> group;
-    std::vector<sim::OpId> ready;
-    for (int ri = 0; ri < r; ++ri) {
-      group.push_back(call.group[at(ui, ri)]);
-      ready.push_back(state[at(ui, ri)]);
-    }
-    const int begin = call.head_begin + ui * per_rank;
-    const AttentionCall sub{call.work, call.cost,  call.layout,   call.tags,
-                            call.pass, group,      begin,         begin + per_rank,
-                            ready,     call.notes, call.sequences};
+  return usp_.emit_grid(call, trace, [&](const AttentionCall& sub) {
     // Linear attention passes states, not K/V blocks: the ring of states (ring.h) as is.
-    const std::vector<sim::OpId> done =
-        work.attention.kind == AttentionKind::kLinear
-            ? ring.emit_attention(sub, trace)
-            : emit_double_ring(sub, ring, inner_ring(call.layout, group), trace);
-    for (int ri = 0; ri < r; ++ri) {
-      state[at(ui, ri)] = done[static_cast<std::size_t>(ri)];
-    }
-  }
-  if (call.pass == Pass::kForward) {
-    a2a_all({q_bytes});
-  } else {
-    a2a_all({q_bytes, kv_bytes, kv_bytes});
-  }
-  return state;
+    return sub.work.attention.kind == AttentionKind::kLinear
+               ? ring.emit_attention(sub, trace)
+               : emit_double_ring(sub, ring, inner_ring(sub.layout, sub.group), trace);
+  });
 }
 
 AttentionMemory DoubleRingAttention::memory(const Workload& work, const Degrees& degrees) const {

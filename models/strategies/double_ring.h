@@ -65,7 +65,6 @@ class DoubleRingAttention : public Strategy {
         layout_(layout) {}
 
   void check(const Workload& work, const Degrees& degrees) const override;
-  Sharding sharding(const Workload& work, const Degrees& degrees) const override;
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                         sim::Trace& trace) const override;
   AttentionMemory memory(const Workload& work, const Degrees& degrees) const override;

@@ -117,14 +117,6 @@ void DspAttention::check(const Workload& work, const Degrees& degrees) const {
   }
 }
 
-Sharding DspAttention::sharding(const Workload& work, const Degrees& degrees) const {
-  Sharding s;
-  s.tokens_per_gpu = work.sequence_length / degrees.cp;
-  s.weight_split = degrees.tp;
-  s.weights_replicated_over_cp = true;
-  return s;
-}
-
 std::vector<sim::OpId> DspAttention::emit_attention(const AttentionCall& call,
                                                     sim::Trace& trace) const {
   const Workload& work = call.work;

@@ -61,14 +61,6 @@ void HierarchicalAttention::check(const Workload& work, const Degrees& degrees) 
   }
 }
 
-Sharding HierarchicalAttention::sharding(const Workload& work, const Degrees& degrees) const {
-  Sharding s;
-  s.tokens_per_gpu = work.sequence_length / degrees.cp;
-  s.weight_split = degrees.tp;
-  s.weights_replicated_over_cp = true;
-  return s;
-}
-
 std::vector<sim::OpId> HierarchicalAttention::emit_attention(const AttentionCall& call,
                                                              sim::Trace& trace) const {
   const Workload& work = call.work;
@@ -101,23 +93,7 @@ std::vector<sim::OpId> HierarchicalAttention::emit_attention(const AttentionCall
   // All-to-alls inside each head group (cp ranks s·P_h .. s·P_h + P_h-1), as usp.cpp.
   std::vector<sim::OpId> state(call.ready.begin(), call.ready.end());
   const auto a2a_all = [&](const std::vector<double>& sizes) {
-    for (int s = 0; s < shards; ++s) {
-      std::vector<std::uint32_t> group;
-      std::vector<sim::OpId> deps;
-      for (int j = 0; j < u; ++j) {
-        group.push_back(call.group[at(j, s)]);
-        deps.push_back(state[at(j, s)]);
-      }
-      sim::OpId last = trace.delay(sim::Time{}, call.tags.marker, deps);
-      for (const double bytes : sizes) {
-        const sim::OpId d[] = {last};
-        last = add_collective(call, trace, Collective::kAllToAll, group, bytes,
-                              call.tags.attention_comm, d);
-      }
-      for (int j = 0; j < u; ++j) {
-        state[at(j, s)] = last;
-      }
-    }
+    all_to_all_in_groups(call, trace, u, sizes, state);
   };
   // The summaries' collective over the S ranks of each head slice.
   const auto across = [&](Collective c, const std::vector<sim::OpId>& after) {

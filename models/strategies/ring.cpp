@@ -109,14 +109,6 @@ void RingAttention::check(const Workload& work, const Degrees& degrees) const {
   }
 }
 
-Sharding RingAttention::sharding(const Workload& work, const Degrees& degrees) const {
-  Sharding s;
-  s.tokens_per_gpu = work.sequence_length / degrees.cp;
-  s.weight_split = degrees.tp;
-  s.weights_replicated_over_cp = true;
-  return s;
-}
-
 std::vector<TokenSet> RingAttention::keys_of_steps(std::int64_t tokens, int ranks, int rank,
                                                    int s_begin, int s_end) const {
   // Steps s in [s_begin, s_end) bring the blocks of ranks (rank - s) mod P, a cyclic range

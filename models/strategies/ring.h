@@ -58,7 +58,6 @@ class RingAttention : public Strategy {
       : layout_(layout), node_(std::move(parallelism)) {}
 
   void check(const Workload& work, const Degrees& degrees) const override;
-  Sharding sharding(const Workload& work, const Degrees& degrees) const override;
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                         sim::Trace& trace) const override;
   AttentionMemory memory(const Workload& work, const Degrees& degrees) const override;

@@ -113,7 +113,17 @@ class Strategy {
   virtual ~Strategy() = default;
 
   virtual void check(const Workload& work, const Degrees& degrees) const = 0;
-  virtual Sharding sharding(const Workload& work, const Degrees& degrees) const = 0;
+
+  /// Context parallelism by default: N/cp tokens per GPU, weights split tp ways and
+  /// replicated over the cp ranks.
+  virtual Sharding sharding(const Workload& work, const Degrees& degrees) const {
+    Sharding s;
+    s.tokens_per_gpu = work.sequence_length / degrees.cp;
+    s.weight_split = degrees.tp;
+    s.weights_replicated_over_cp = true;
+    return s;
+  }
+
   virtual std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                                 sim::Trace& trace) const = 0;
   virtual AttentionMemory memory(const Workload& work, const Degrees& degrees) const = 0;

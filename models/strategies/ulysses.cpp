@@ -33,14 +33,6 @@ void UlyssesAttention::check(const Workload& work, const Degrees& degrees) const
   }
 }
 
-Sharding UlyssesAttention::sharding(const Workload& work, const Degrees& degrees) const {
-  Sharding s;
-  s.tokens_per_gpu = work.sequence_length / degrees.cp;
-  s.weight_split = degrees.tp;
-  s.weights_replicated_over_cp = true;
-  return s;
-}
-
 std::vector<sim::OpId> UlyssesAttention::emit_attention(const AttentionCall& call,
                                                         sim::Trace& trace) const {
   const Workload& work = call.work;
@@ -53,36 +45,24 @@ std::vector<sim::OpId> UlyssesAttention::emit_attention(const AttentionCall& cal
   const double q_bytes = unit * heads;
   const double kv_bytes = unit * kv;
 
+  const std::vector<double> qkv = {q_bytes, kv_bytes, kv_bytes};
+  const std::vector<double> q = {q_bytes};
+  const bool forward = call.pass == Pass::kForward;
   // Inputs: Q, K, V (forward) or dO (backward) to head sharding.
-  sim::OpId last = trace.delay(sim::Time{}, call.tags.marker, call.ready);
-  const auto a2a = [&](double bytes) {
-    const sim::OpId deps[] = {last};
-    last = add_collective(call, trace, Collective::kAllToAll, call.group, bytes,
-                          call.tags.attention_comm, deps);
-  };
-  a2a(q_bytes);
-  if (call.pass == Pass::kForward) {
-    a2a(kv_bytes);
-    a2a(kv_bytes);
-  }
+  std::vector<sim::OpId> state(call.ready.begin(), call.ready.end());
+  all_to_all_in_groups(call, trace, p, forward ? qkv : q, state);
   const std::vector<TokenSet> all = {TokenSet{0, 1, work.sequence_length}};
   const int per_rank = heads / p;
-  std::vector<sim::OpId> kernels;
   for (int r = 0; r < p; ++r) {
+    const auto ur = static_cast<std::size_t>(r);
     const int begin = call.head_begin + r * per_rank;
     const BlockWork block = block_work(work, call.pass, begin, begin + per_rank, all, all);
-    const sim::OpId deps[] = {last};
-    kernels.push_back(
-        add_attention(call, trace, call.group[static_cast<std::size_t>(r)], block, deps));
+    const sim::OpId deps[] = {state[ur]};
+    state[ur] = add_attention(call, trace, call.group[ur], block, deps);
   }
   // Outputs: O (forward) or dQ, dK, dV (backward) back to sequence sharding.
-  last = trace.delay(sim::Time{}, call.tags.marker, kernels);
-  a2a(q_bytes);
-  if (call.pass == Pass::kBackward) {
-    a2a(kv_bytes);
-    a2a(kv_bytes);
-  }
-  return std::vector<sim::OpId>(static_cast<std::size_t>(p), last);
+  all_to_all_in_groups(call, trace, p, forward ? q : qkv, state);
+  return state;
 }
 
 AttentionMemory UlyssesAttention::memory(const Workload& work, const Degrees& degrees) const {

@@ -28,7 +28,6 @@ class UlyssesAttention : public Strategy {
   explicit UlyssesAttention(config::Node parallelism) : node_(std::move(parallelism)) {}
 
   void check(const Workload& work, const Degrees& degrees) const override;
-  Sharding sharding(const Workload& work, const Degrees& degrees) const override;
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                         sim::Trace& trace) const override;
   AttentionMemory memory(const Workload& work, const Degrees& degrees) const override;

@@ -66,15 +66,15 @@ void UspAttention::check(const Workload& work, const Degrees& degrees) const {
   }
 }
 
-Sharding UspAttention::sharding(const Workload& work, const Degrees& degrees) const {
-  Sharding s;
-  s.tokens_per_gpu = work.sequence_length / degrees.cp;
-  s.weight_split = degrees.tp;
-  return s;
-}
-
 std::vector<sim::OpId> UspAttention::emit_attention(const AttentionCall& call,
                                                     sim::Trace& trace) const {
+  const RingAttention ring(layout_, node_);
+  return emit_grid(call, trace,
+                   [&](const AttentionCall& sub) { return ring.emit_attention(sub, trace); });
+}
+
+std::vector<sim::OpId> UspAttention::emit_grid(const AttentionCall& call, sim::Trace& trace,
+                                               const RingEmitter& emit_ring) const {
   const Workload& work = call.work;
   const auto p = static_cast<int>(call.group.size());
   const int heads = call.head_end - call.head_begin;
@@ -94,35 +94,12 @@ std::vector<sim::OpId> UspAttention::emit_attention(const AttentionCall& call,
   };
 
   // All-to-alls inside each Ulysses group (cp ranks ri·u .. ri·u + u-1).
+  const std::vector<double> qkv = {unit * heads, unit * kv, unit * kv};
+  const std::vector<double> q = {unit * heads};
+  const bool forward = call.pass == Pass::kForward;
   std::vector<sim::OpId> state(call.ready.begin(), call.ready.end());
-  const auto a2a_all = [&](const std::vector<double>& sizes) {
-    for (int ri = 0; ri < r; ++ri) {
-      std::vector<std::uint32_t> group;
-      std::vector<sim::OpId> deps;
-      for (int ui = 0; ui < u; ++ui) {
-        group.push_back(call.group[at(ui, ri)]);
-        deps.push_back(state[at(ui, ri)]);
-      }
-      sim::OpId last = trace.delay(sim::Time{}, call.tags.marker, deps);
-      for (double bytes : sizes) {
-        const sim::OpId d[] = {last};
-        last = add_collective(call, trace, Collective::kAllToAll, group, bytes,
-                              call.tags.attention_comm, d);
-      }
-      for (int ui = 0; ui < u; ++ui) {
-        state[at(ui, ri)] = last;
-      }
-    }
-  };
-  const double q_bytes = unit * heads;
-  const double kv_bytes = unit * kv;
-  if (call.pass == Pass::kForward) {
-    a2a_all({q_bytes, kv_bytes, kv_bytes});
-  } else {
-    a2a_all({q_bytes});
-  }
+  all_to_all_in_groups(call, trace, u, forward ? qkv : q, state);
   // Rings over ranks with the same Ulysses index, on that index's slice of heads.
-  const RingAttention ring(layout_, node_);
   const int per_rank = heads / u;
   for (int ui = 0; ui < u; ++ui) {
     std::vector<std::uint32_t> group;
@@ -135,16 +112,12 @@ std::vector<sim::OpId> UspAttention::emit_attention(const AttentionCall& call,
     const AttentionCall sub{call.work, call.cost,  call.layout,   call.tags,
                             call.pass, group,      begin,         begin + per_rank,
                             ready,     call.notes, call.sequences};
-    const std::vector<sim::OpId> done = ring.emit_attention(sub, trace);
+    const std::vector<sim::OpId> done = emit_ring(sub);
     for (int ri = 0; ri < r; ++ri) {
       state[at(ui, ri)] = done[static_cast<std::size_t>(ri)];
     }
   }
-  if (call.pass == Pass::kForward) {
-    a2a_all({q_bytes});
-  } else {
-    a2a_all({q_bytes, kv_bytes, kv_bytes});
-  }
+  all_to_all_in_groups(call, trace, u, forward ? q : qkv, state);
   return state;
 }
 

@@ -17,6 +17,7 @@
 // Memory: the Ulysses staging of P_u plus the ring buffers of P_r.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "config/node.h"
@@ -34,12 +35,20 @@ class UspAttention : public Strategy {
         layout_(layout) {}
 
   void check(const Workload& work, const Degrees& degrees) const override;
-  Sharding sharding(const Workload& work, const Degrees& degrees) const override;
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                         sim::Trace& trace) const override;
   AttentionMemory memory(const Workload& work, const Degrees& degrees) const override;
   std::map<std::string, std::int64_t> own_degrees(const Workload& work,
                                                   const Degrees& degrees) const override;
+
+  /// Emits one ring over the ranks of a sub-call (one Ulysses index's ring group).
+  using RingEmitter = std::function<std::vector<sim::OpId>(const AttentionCall&)>;
+
+  /// The USP pattern with `emit_ring` for the rings: all-to-alls inside each Ulysses group,
+  /// a ring per Ulysses index on that index's heads, all-to-alls back (double_ring.h reuses
+  /// it with its inner/outer ring).
+  std::vector<sim::OpId> emit_grid(const AttentionCall& call, sim::Trace& trace,
+                                   const RingEmitter& emit_ring) const;
 
   /// (P_u, P_r) for `degrees` and the query heads per tensor-parallel rank.
   std::pair<int, int> split(const Workload& work, const Degrees& degrees) const;

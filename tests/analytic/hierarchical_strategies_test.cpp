@@ -19,30 +19,14 @@
 #include "models/step.h"
 #include "models/strategies/strategy.h"
 #include "sim/replay.h"
+#include "tests/support/strategy_fixtures.h"
 #include "topology/load.h"
 
 using namespace attnsim;  // NOLINT(google-build-using-namespace): test brevity
+using test::llama_attention;
+using test::strategy_bytes_sent;
 
 namespace {
-
-/// Llama-3-8B's attention shape (32 query heads, 8 KV heads, d_h 128, bf16).
-models::Workload llama_attention(models::AttentionKind kind, models::Phase phase,
-                                 std::int64_t tokens) {
-  models::Workload w;
-  w.model.name = "llama3-8b";
-  w.model.layers = 32;
-  w.model.hidden = 4096;
-  w.model.heads = 32;
-  w.model.kv_heads = 8;
-  w.model.head_dim = 128;
-  w.model.ffn_hidden = 14336;
-  w.model.vocab = 128256;
-  w.attention.kind = kind;
-  w.phase = phase;
-  w.sequence_length = tokens;
-  w.scope = models::Scope::kAttention;
-  return w;
-}
 
 /// LongNet-style dilated attention with fkodom's head groups: 4 branches of 8 heads each.
 models::Workload dilated(models::Phase phase, std::int64_t tokens,
@@ -85,12 +69,7 @@ Run run(const models::Workload& work, const std::string& json, int cp, int nodes
   s->check(w, degrees);
   const models::StepTrace step = models::build_step(w, degrees, *s, options, m.layout, cost);
   Run r{sim::replay(step.trace, m.network, sim::NetworkModel::kFlow).makespan, {}};
-  for (sim::OpId id = 0; id < step.trace.size(); ++id) {
-    const sim::Trace::Op& op = step.trace.op(id);
-    if (op.kind == sim::OpKind::kTransfer && op.tag == step.tags.attention_comm) {
-      r.sent[op.a] += op.bytes * op.multiplicity;
-    }
-  }
+  r.sent = strategy_bytes_sent(step);
   return r;
 }
 

@@ -19,33 +19,14 @@
 #include "models/strategies/common.h"
 #include "models/strategies/ring.h"
 #include "sim/replay.h"
+#include "tests/support/strategy_fixtures.h"
 #include "topology/load.h"
 
 using namespace attnsim;  // NOLINT(google-build-using-namespace): test brevity
+using test::llama_attention;
+using test::strategy_bytes_sent;
 
 namespace {
-
-/// Llama-3-8B's attention shape (32 query heads, 8 KV heads, d_h 128, bf16): the setting of
-/// ring-flash-attention's benchmark (attention.md 3.2 item 6).
-models::Workload llama_attention(models::AttentionKind kind, models::Phase phase,
-                                 std::int64_t tokens) {
-  models::Workload w;
-  w.model.name = "llama3-8b";
-  w.model.layers = 32;
-  w.model.hidden = 4096;
-  w.model.heads = 32;
-  w.model.kv_heads = 8;
-  w.model.head_dim = 128;
-  w.model.ffn_hidden = 14336;
-  w.model.vocab = 128256;
-  w.model.dtype = "bf16";
-  w.model.dtype_bytes = 2;
-  w.attention.kind = kind;
-  w.phase = phase;
-  w.sequence_length = tokens;
-  w.scope = models::Scope::kAttention;
-  return w;
-}
 
 struct Run {
   models::StepTrace step;
@@ -70,12 +51,7 @@ Run run(const models::Workload& w, const std::string& strategy, int cp) {
   s->check(w, degrees);
   Run r{models::build_step(w, degrees, *s, options, dgx().layout, cost), {}, {}};
   r.replay = sim::replay(r.step.trace, dgx().network, sim::NetworkModel::kFlow);
-  for (sim::OpId id = 0; id < r.step.trace.size(); ++id) {
-    const sim::Trace::Op& op = r.step.trace.op(id);
-    if (op.kind == sim::OpKind::kTransfer && op.tag == r.step.tags.attention_comm) {
-      r.sent[op.a] += op.bytes * op.multiplicity;
-    }
-  }
+  r.sent = strategy_bytes_sent(r.step);
   return r;
 }
 
@@ -261,13 +237,7 @@ TEST_CASE("a 64-GPU zigzag ring still sends P-1 K/V blocks per GPU", "[analytic]
   options.simulated_layers = 1;
   const auto s = models::make_default_strategy("zigzag_ring");
   const models::StepTrace step = models::build_step(w, degrees, *s, options, machine.layout, cost);
-  std::map<std::uint32_t, double> sent;
-  for (sim::OpId id = 0; id < step.trace.size(); ++id) {
-    const sim::Trace::Op& op = step.trace.op(id);
-    if (op.kind == sim::OpKind::kTransfer && op.tag == step.tags.attention_comm) {
-      sent[op.a] += op.bytes * op.multiplicity;
-    }
-  }
+  const std::map<std::uint32_t, double> sent = strategy_bytes_sent(step);
   const double block = 2.0 * static_cast<double>(n / 64) * 8 * 128 * 2;
   REQUIRE(sent.size() == 64);
   for (const auto& [gpu, bytes] : sent) {
@@ -293,14 +263,7 @@ TEST_CASE("allgather_kv sends 2(P-1)/P·N·a·d_h·B forward and three times tha
     options.simulated_layers = 1;
     const auto s = models::make_default_strategy("allgather_kv");
     const models::StepTrace step = models::build_step(w, degrees, *s, options, a100.layout, cost);
-    std::map<std::uint32_t, double> out;
-    for (sim::OpId id = 0; id < step.trace.size(); ++id) {
-      const sim::Trace::Op& op = step.trace.op(id);
-      if (op.kind == sim::OpKind::kTransfer && op.tag == step.tags.attention_comm) {
-        out[op.a] += op.bytes * op.multiplicity;
-      }
-    }
-    return out;
+    return strategy_bytes_sent(step);
   };
   for (const auto& [gpu, bytes] : sent(models::Phase::kForward)) {
     CHECK(bytes == Approx(2 * 7.0 / 8 * buffer).epsilon(1e-9));
