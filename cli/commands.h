@@ -55,6 +55,18 @@ struct ValidateOptions {
 /// "<file>: ok (<n> points, strategies <names>)". Bad input throws as load_scenario() does.
 int run_validate(const ValidateOptions& options, std::ostream& out);
 
+struct ReportOptions {
+  std::string input;  // a results folder, a results.json, or a scenario
+  std::string out_dir;
+  std::vector<std::string> sets;  // --set PATH=VALUE for a scenario
+  int jobs = 1;
+};
+
+/// `attnsim report`: reads results (a folder holding results.json, or the file) or simulates
+/// a scenario, then writes report.md, report.html, plots/*.svg, results.json and results.csv
+/// into --out; nothing is written unless all of it is made (report/document.h).
+int run_report(const ReportOptions& options, std::ostream& out);
+
 std::vector<std::string> collective_choices();
 std::vector<std::string> algo_choices();
 std::vector<std::string> proto_choices();

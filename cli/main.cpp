@@ -80,6 +80,23 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
                    "string); repeatable")
       ->allow_extra_args(false);
 
+  cli::ReportOptions report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report",
+      "Write a scaling projection report (report.md, self-contained report.html, plots) from "
+      "a results folder or a scenario");
+  report_cmd
+      ->add_option("RESULTS_DIR_OR_SCENARIO", report.input,
+                   "A folder written by run --out (or its results.json), or a scenario to run")
+      ->required();
+  report_cmd->add_option("--out", report.out_dir, "Folder to write the report into")->required();
+  report_cmd
+      ->add_option("--set", report.sets,
+                   "Override a scenario field, PATH=VALUE with a dotted PATH; repeatable")
+      ->allow_extra_args(false);
+  report_cmd->add_option("--jobs", report.jobs, "Simulate this many sweep points in parallel")
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -95,6 +112,9 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
     }
     if (run_cmd->parsed()) {
       return cli::run_run(run, std::cout);
+    }
+    if (report_cmd->parsed()) {
+      return cli::run_report(report, std::cout);
     }
     if (validate_cmd->parsed()) {
       return cli::run_validate(validate, std::cout);

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "calibrate/profile.h"
 #include "cli/commands.h"
 #include "cli/perfetto_trace.h"
 #include "config/error.h"
@@ -97,6 +98,7 @@ report::Point simulate_strategy(const ScenarioPoint& point, const std::string& n
   p.bottleneck = {timing.bottleneck_class, timing.bottleneck_utilization, timing.bottleneck_bytes};
   p.extrapolated.assign(step.notes.extrapolated.begin(), step.notes.extrapolated.end());
   p.notes = strategy.notes();
+  p.hardware = point.profile.name;
   if (step.layers_simulated < step.layers_per_stage) {
     p.notes.push_back("simulated " + std::to_string(step.layers_simulated) + " of " +
                       std::to_string(step.layers_per_stage) +
@@ -202,6 +204,16 @@ report::Results simulate(const Scenario& scenario, int jobs, const std::string& 
   for (const std::exception_ptr& e : errors) {
     if (e) {
       std::rethrow_exception(e);
+    }
+  }
+  for (const ScenarioPoint& point : scenario.points) {
+    const calibrate::Profile& profile = point.profile;
+    if (!results.hardware.contains(profile.name)) {
+      const models::CostModel cost(profile, point.workload.model.dtype,
+                                   point.workload.attention.implementation);
+      results.hardware[profile.name] = {{"hbm_bytes", cost.hbm_bytes()},
+                                        {"peak_flops_per_s", cost.peak_flops()},
+                                        {"provenance", calibrate::to_json(profile)["provenance"]}};
     }
   }
   return results;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "report/atomic_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -63,6 +64,52 @@ void write_files_atomically(std::span<const FileText> files) {
     for (const std::string& path : new_files) {
       fs::remove(path, ignored);
     }
+    throw;
+  }
+}
+
+void write_folder_atomically(const std::string& dir, std::span<const FileText> files) {
+  const fs::path root(dir);
+  std::vector<fs::path> folders{root};
+  std::vector<FileText> placed;
+  for (const FileText& f : files) {
+    placed.push_back({(root / f.path).string(), f.text});
+    folders.push_back((root / f.path).parent_path());
+  }
+  // The folders that do not exist yet, deepest first: created here, removed again on failure.
+  std::vector<fs::path> created;
+  std::error_code ec;
+  for (const fs::path& folder : folders) {
+    for (fs::path p = folder; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+      if (std::find(created.begin(), created.end(), p) == created.end()) {
+        created.push_back(p);
+      }
+      if (p == p.parent_path()) {
+        break;
+      }
+    }
+  }
+  std::sort(created.begin(), created.end(), [](const fs::path& a, const fs::path& b) {
+    return a.string().size() > b.string().size();
+  });
+  const auto remove_created = [&created] {
+    std::error_code ignored;
+    for (const fs::path& p : created) {
+      fs::remove(p, ignored);  // only removes an empty folder
+    }
+  };
+  for (const fs::path& folder : folders) {
+    fs::create_directories(folder, ec);
+    if (ec) {
+      remove_created();
+      throw config::RuntimeFailure(folder.string() + ": cannot create the folder (" + ec.message() +
+                                   ")");
+    }
+  }
+  try {
+    write_files_atomically(placed);
+  } catch (const config::RuntimeFailure&) {
+    remove_created();
     throw;
   }
 }

@@ -21,6 +21,11 @@ struct FileText {
 ///         that did not exist before (one that did is already replaced).
 void write_files_atomically(std::span<const FileText> files);
 
+/// Writes `files`, their paths relative to `dir` ("report.md", "plots/a.svg"), into `dir`,
+/// creating it and the subfolders the paths need. As write_files_atomically(); on failure it
+/// also removes the folders it created.
+void write_folder_atomically(const std::string& dir, std::span<const FileText> files);
+
 /// Writes one file as above.
 void write_file_atomically(const std::string& path, const std::string& text);
 

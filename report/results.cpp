@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <system_error>
 
@@ -12,8 +11,6 @@
 #include "report/atomic_file.h"
 
 namespace attnsim::report {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -51,6 +48,7 @@ Json point_json(const Point& p) {
   j["reason"] = p.reason;
   j["extrapolated"] = p.extrapolated;
   j["notes"] = p.notes;
+  j["hardware"] = p.hardware;
   return j;
 }
 
@@ -59,6 +57,7 @@ Json results_json(const Results& r) {
   Json j = Json::object();
   j["attnsim_version"] = r.attnsim_version;
   j["scenario"] = Json(r.scenario);
+  j["hardware"] = Json(r.hardware);
   Json points = Json::array();
   for (const Point& p : r.points) {
     points.push_back(point_json<Json>(p));
@@ -201,6 +200,7 @@ Point parse_point(const config::Node& n) {
   if (const auto notes = n.find("notes")) {
     p.notes = string_list(*notes);
   }
+  p.hardware = n.string_or("hardware", "");
   n.reject_unknown_keys();
   return p;
 }
@@ -247,41 +247,29 @@ std::string to_csv(const Results& results) {
 }
 
 void write_results(const Results& results, const std::string& dir) {
-  // The folders that do not exist yet, deepest first: created here, removed again on failure.
-  std::vector<fs::path> created;
-  std::error_code ec;
-  for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
-    created.push_back(p);
-    if (p == p.parent_path()) {
-      break;
-    }
-  }
-  const auto remove_created = [&created] {
-    std::error_code ignored;
-    for (const fs::path& p : created) {
-      fs::remove(p, ignored);  // only removes an empty folder
-    }
-  };
-  fs::create_directories(dir, ec);
-  if (ec) {
-    remove_created();
-    throw config::RuntimeFailure(dir + ": cannot create the folder (" + ec.message() + ")");
-  }
-  const fs::path folder(dir);
-  const FileText files[] = {{(folder / "results.json").string(), to_json_text(results)},
-                            {(folder / "results.csv").string(), to_csv(results)}};
-  try {
-    write_files_atomically(files);
-  } catch (const config::RuntimeFailure&) {
-    remove_created();
-    throw;
-  }
+  const FileText files[] = {{"results.json", to_json_text(results)},
+                            {"results.csv", to_csv(results)}};
+  write_folder_atomically(dir, files);
 }
 
 Results parse_results(const config::Node& root) {
   Results r;
   r.attnsim_version = root.string("attnsim_version");
   r.scenario = root.child("scenario", "an object").json();
+  if (const auto hardware = root.find("hardware")) {
+    for (const auto& [name, profile] : hardware->members("an object of profiles by name")) {
+      if (!profile.is_object()) {
+        profile.fail("an object");
+      }
+      profile.non_negative_or("hbm_bytes", 0);  // checked here, read by the report
+      profile.non_negative_or("peak_flops_per_s", 0);
+      if (const auto provenance = profile.find("provenance");
+          provenance && !provenance->is_object()) {
+        provenance->fail("an object");
+      }
+      r.hardware[name] = profile.json();
+    }
+  }
   for (const config::Node& point : root.child("points", "an array").elements()) {
     r.points.push_back(parse_point(point));
   }

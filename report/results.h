@@ -53,6 +53,7 @@ struct Point {
   Bottleneck bottleneck;
   std::vector<std::string> extrapolated;  // which costs came from a fit beyond measured data
   std::vector<std::string> notes;         // e.g. "approximate attention (hierarchical)"
+  std::string hardware;                   // the profile's name: a key of Results::hardware
 
   bool operator==(const Point&) const = default;
 };
@@ -63,6 +64,9 @@ struct Point {
 struct Results {  // NOLINT(bugprone-exception-escape)
   std::string attnsim_version;
   nlohmann::json scenario;  // the scenario as read (before sweep expansion)
+  /// The hardware profiles the points used, by name: {"hbm_bytes", "peak_flops_per_s" (of the
+  /// model's dtype), "provenance" (the profile's provenance object, SPEC section 5)}.
+  nlohmann::json hardware = nlohmann::json::object();
   std::vector<Point> points;
 
   bool operator==(const Results&) const = default;
@@ -76,7 +80,8 @@ const std::vector<std::string>& csv_columns();
 /// results.json as a value: {"attnsim_version", "scenario", "points": [...]}, each point with
 /// every SPEC section 4 field under its SPEC name, then the extensions (degrees,
 /// exposed_comm_by_phase_s, memory_breakdown_bytes, pipeline_bubble_s, bottleneck{link_class,
-/// utilization, bytes}, requested_strategy, reason, extrapolated, notes). Doubles round-trip.
+/// utilization, bytes}, requested_strategy, reason, extrapolated, notes, hardware), and
+/// "hardware" (the profiles by name) between "scenario" and "points". Doubles round-trip.
 nlohmann::json to_json(const Results& results);
 /// The same document as text with members in the order listed above (nlohmann::json sorts
 /// keys), two-space indent and a final newline: what results.json holds and `run --json`

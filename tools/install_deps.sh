@@ -3,7 +3,7 @@
 # every package is already installed it changes nothing and needs no network.
 set -euo pipefail
 packages=(cmake g++ make libboost-graph-dev libeigen3-dev libcli11-dev nlohmann-json3-dev
-          catch2 clang-format clang-tidy "$@")
+          catch2 clang-format clang-tidy gnuplot-nox "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,7 +5,8 @@
 # (libFuzzer). Run from anywhere, as root, on Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./tools/install_deps.sh clang
+# chromium, libpng and a font: the rendered-report test (tests/report/render_test.cpp).
+./tools/install_deps.sh clang chromium libpng-dev fonts-dejavu-core
 # libFuzzer's runtime is only a recommendation of clang's package; install it by version.
 llvm_major=$(clang --version | sed -nE 's/.*clang version ([0-9]+).*/\1/p' | head -n 1)
 ./tools/install_deps.sh "libclang-rt-${llvm_major}-dev"

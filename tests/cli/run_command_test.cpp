@@ -14,33 +14,13 @@
 #include <nlohmann/json.hpp>
 
 #include "config/error.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-/// A fresh folder under the system's temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device seed;
-    path_ = fs::temp_directory_path() / ("attnsim-run-test-" + std::to_string(seed()));
-    fs::create_directories(path_);
-  }
-
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using attnsim::testing::TempDir;
 
 const std::string kScenario =
     std::string(ATTNSIM_SOURCE_DIR) + "/scenarios/llama3-8b-ring-dgx-h100.json";

@@ -1,2 +1,3 @@
 list(APPEND ATTNSIM_TEST_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/report_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/results_test.cpp)
