@@ -206,6 +206,9 @@ report::Results simulate(const Scenario& scenario, int jobs, const std::string& 
       std::rethrow_exception(e);
     }
   }
+  for (const SkippedPoint& k : scenario.skipped) {
+    results.skipped.push_back({k.parameters, k.reason});
+  }
   for (const ScenarioPoint& point : scenario.points) {
     const calibrate::Profile& profile = point.profile;
     if (!results.hardware.contains(profile.name)) {

@@ -346,6 +346,13 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
       }
       const config::Node point_root = config::Node::from_json(path, doc).with_context(point.label);
       parse_point(point_root, stem, gpus, profiles, point);
+    } catch (const NotApplicable& e) {
+      if (axes.empty()) {
+        throw config::InputError(attribute(e.what(), path, point.label, overrides));
+      }
+      scenario.skipped.push_back(
+          {point.parameters, attribute(e.what(), path, point.label, overrides)});
+      continue;
     } catch (const config::InputError& e) {
       throw config::InputError(attribute(e.what(), path, point.label, overrides));
     }
@@ -354,6 +361,9 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     }
     point.document = std::move(doc);
     scenario.points.push_back(std::move(point));
+  }
+  if (scenario.points.empty() && !scenario.skipped.empty()) {
+    throw config::InputError(scenario.skipped.front().reason);
   }
   return scenario;
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calibrate/profile.h"
+#include "config/error.h"
 #include "models/strategies/strategy.h"
 #include "models/workload.h"
 #include "sim/replay.h"
@@ -48,12 +49,27 @@ struct ScenarioPoint {
   int simulated_layers = 4;
 };
 
+/// A sweep point whose strategy does not apply to its degrees (e.g. Ulysses over more GPUs
+/// than the model has heads): parse_parallelism() throws it, load_scenario() records the point
+/// as skipped instead of failing the sweep.
+class NotApplicable : public config::InputError {
+ public:
+  explicit NotApplicable(const std::string& line) : config::InputError(line) {}
+};
+
+/// A sweep point that was not simulated because its strategy does not apply there.
+struct SkippedPoint {
+  nlohmann::json parameters = nlohmann::json::object();
+  std::string reason;  // the located message, as the error would have been
+};
+
 /// A scenario with its sweep expanded.
 // Its implicit constructor builds a json null, which allocates nothing; nothing escapes.
 struct Scenario {  // NOLINT(bugprone-exception-escape)
   std::string file;
   nlohmann::json document;  // as read, after --set, before the sweep
   std::vector<ScenarioPoint> points;
+  std::vector<SkippedPoint> skipped;  // sweep points whose strategy does not apply
 };
 
 /// Reads `path`, applies `sets` ("dotted.path=VALUE", VALUE parsed as JSON, else taken as a
@@ -74,6 +90,9 @@ struct Scenario {  // NOLINT(bugprone-exception-escape)
 ///          of the file:
 ///            --set workload.sequence_length=abc: /workload/sequence_length: expected an
 ///            integer in [1, 1099511627776], got "abc"
+///          A sweep point whose strategy does not apply to its degrees (NotApplicable) is
+///          listed in `skipped` instead; only when every point is skipped is the first one's
+///          message thrown.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& sets = {});
 
 // The names the reader accepts, sorted (scenarios/schema.json lists the same; a test checks).

@@ -484,7 +484,13 @@ Parallelism read_parallelism(const config::Node& parallelism, const models::Work
   parallelism.reject_unknown_keys();
   check_degrees(parallelism, work, gpus, out);
   if (out.impl) {
-    out.impl->check(work, out.degrees);
+    try {
+      out.impl->check(work, out.degrees);
+    } catch (const NotApplicable&) {
+      throw;
+    } catch (const config::InputError& e) {
+      throw NotApplicable(e.what());
+    }
   }
   return out;
 }

@@ -20,7 +20,14 @@ int run_validate(const ValidateOptions& options, std::ostream& out) {
   }
   const std::size_t n = scenario.points.size();
   out << options.scenario << ": ok (" << n << (n == 1 ? " point, " : " points, ")
-      << (strategies.size() == 1 ? "strategy " : "strategies ") << names << ")\n";
+      << (strategies.size() == 1 ? "strategy " : "strategies ") << names;
+  if (!scenario.skipped.empty()) {
+    out << "; " << scenario.skipped.size() << " skipped where the strategy does not apply";
+  }
+  out << ")\n";
+  for (const SkippedPoint& k : scenario.skipped) {
+    out << "  skipped: " << k.reason << "\n";
+  }
   return 0;
 }
 

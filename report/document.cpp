@@ -252,6 +252,7 @@ class Writer {
     breakdown();
     crossovers();
     extrapolated();
+    skipped();
     hardware();
     all_points();
     reproduce();
@@ -354,6 +355,11 @@ class Writer {
     }
     if (!p_.memory_limits.empty()) {
       items.push_back(p_.memory_limits.front());
+    }
+    if (!r_.skipped.empty()) {
+      items.push_back(std::to_string(r_.skipped.size()) +
+                      " sweep points were not simulated: their strategy does not apply there "
+                      "(listed under Not simulated).");
     }
     add(Bullets{items});
   }
@@ -525,6 +531,22 @@ class Writer {
       }
       add(Bullets{items});
     }
+  }
+
+  void skipped() {
+    if (r_.skipped.empty()) {
+      return;
+    }
+    add(Heading{2, "Not simulated", "skipped"});
+    add(Paragraph{std::to_string(r_.skipped.size()) +
+                  " sweep points were not simulated because their strategy does not apply to "
+                  "their degrees:"});
+    std::vector<std::string> items;
+    items.reserve(r_.skipped.size());
+    for (const Skipped& k : r_.skipped) {
+      items.push_back(k.reason);
+    }
+    add(Bullets{items});
   }
 
   void hardware() {

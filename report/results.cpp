@@ -63,6 +63,14 @@ Json results_json(const Results& r) {
     points.push_back(point_json<Json>(p));
   }
   j["points"] = std::move(points);
+  Json skipped = Json::array();
+  for (const Skipped& k : r.skipped) {
+    Json one = Json::object();
+    one["parameters"] = Json(k.parameters);
+    one["reason"] = k.reason;
+    skipped.push_back(std::move(one));
+  }
+  j["skipped"] = std::move(skipped);
   return j;
 }
 
@@ -272,6 +280,19 @@ Results parse_results(const config::Node& root) {
   }
   for (const config::Node& point : root.child("points", "an array").elements()) {
     r.points.push_back(parse_point(point));
+  }
+  if (const auto skipped = root.find("skipped")) {
+    for (const config::Node& k : skipped->elements("an array")) {
+      Skipped one;
+      const config::Node parameters = k.child("parameters", "an object");
+      if (!parameters.is_object()) {
+        parameters.fail("an object");
+      }
+      one.parameters = parameters.json();
+      one.reason = k.string("reason");
+      k.reject_unknown_keys();
+      r.skipped.push_back(std::move(one));
+    }
   }
   root.reject_unknown_keys();
   return r;

@@ -58,6 +58,14 @@ struct Point {
   bool operator==(const Point&) const = default;
 };
 
+/// A sweep point that was not simulated because its strategy does not apply there.
+struct Skipped {
+  nlohmann::json parameters = nlohmann::json::object();  // its swept values
+  std::string reason;
+
+  bool operator==(const Skipped&) const = default;
+};
+
 /// A whole run.
 // clang-tidy 14 reports the implicit noexcept moves as throwing (nlohmann::json's move checks
 // its invariant); they do not throw.
@@ -68,6 +76,7 @@ struct Results {  // NOLINT(bugprone-exception-escape)
   /// model's dtype), "provenance" (the profile's provenance object, SPEC section 5)}.
   nlohmann::json hardware = nlohmann::json::object();
   std::vector<Point> points;
+  std::vector<Skipped> skipped;  // sweep points whose strategy does not apply
 
   bool operator==(const Results&) const = default;
 };
@@ -81,7 +90,8 @@ const std::vector<std::string>& csv_columns();
 /// every SPEC section 4 field under its SPEC name, then the extensions (degrees,
 /// exposed_comm_by_phase_s, memory_breakdown_bytes, pipeline_bubble_s, bottleneck{link_class,
 /// utilization, bytes}, requested_strategy, reason, extrapolated, notes, hardware), and
-/// "hardware" (the profiles by name) between "scenario" and "points". Doubles round-trip.
+/// "hardware" (the profiles by name) between "scenario" and "points", and "skipped"
+/// ([{"parameters", "reason"}]) after "points". Doubles round-trip.
 nlohmann::json to_json(const Results& results);
 /// The same document as text with members in the order listed above (nlohmann::json sorts
 /// keys), two-space indent and a final newline: what results.json holds and `run --json`
@@ -94,7 +104,8 @@ std::string to_json_text(const Results& results);
 std::string to_csv(const Results& results);
 /// The readable table `attnsim run` prints: one row per point (GPUs, strategy, sequence
 /// length, step time, tokens/s, MFU, exposed communication, memory per GPU, fits, bottleneck),
-/// then numbered footnotes for the points' notes, extrapolations and auto's reasons.
+/// then numbered footnotes for the points' notes, extrapolations and auto's reasons, then the
+/// skipped sweep points with their reasons.
 /// Deterministic: the same results give the same text.
 std::string format_table(const Results& results);
 

@@ -186,6 +186,12 @@ std::string format_table(const Results& results) {
       out += "] " + footnotes[i] + "\n";
     }
   }
+  if (!results.skipped.empty()) {
+    out += "\nnot simulated (the strategy does not apply):\n";
+    for (const Skipped& k : results.skipped) {
+      out += "  " + k.reason + "\n";
+    }
+  }
   return out;
 }
 

@@ -378,3 +378,26 @@ TEST_CASE("attnsim validate prints one line per scenario", "[unit]") {
   REQUIRE(attnsim::cli::run_validate({two, {"parallelism.strategy=ring"}}, one) == 0);
   CHECK(one.str() == two + ": ok (1 point, strategy ring)\n");
 }
+
+TEST_CASE("sweep points whose strategy does not apply are skipped with the reason", "[unit]") {
+  const TempDir dir;
+  const std::string superpod = R"({"topology": {"preset": "h100-superpod"}, )";
+  const Scenario s = load(dir, base(superpod + R"("sweep": {"gpus": [8, 64],
+                                       "parallelism.strategy": ["ulysses", "ring"]}})"));
+  REQUIRE(s.points.size() == 3);
+  REQUIRE(s.skipped.size() == 1);
+  CHECK(s.skipped[0].parameters ==
+        nlohmann::json{{"gpus", 64}, {"parallelism.strategy", "ulysses"}});
+  CHECK_THAT(s.skipped[0].reason,
+             Catch::Contains("sweep point 3 of 4") &&
+                 Catch::Contains("/parallelism/strategy: expected a Ulysses degree (64) that "
+                                 "divides the query heads per tensor-parallel rank (32)"));
+  // When no point applies, the first one's message is the error.
+  CHECK_THAT(error_of(dir, base(superpod + R"("sweep": {"gpus": [64, 128],
+                                    "parallelism.strategy": ["ulysses"]}})")),
+             Catch::Contains("sweep point 1 of 2") && Catch::Contains("Ulysses degree (64)"));
+  // Without a sweep it is an error, as any bad input.
+  CHECK_THAT(
+      error_of(dir, base(superpod + R"("parallelism": {"strategy": "ulysses"}})"), {"gpus=64"}),
+      Catch::Contains("expected a Ulysses degree (64)"));
+}

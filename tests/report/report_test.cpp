@@ -26,6 +26,7 @@
 #include "tests/support/temp_dir.h"
 
 using namespace attnsim;  // NOLINT(google-build-using-namespace): test brevity
+using attnsim::report::FileText;
 using attnsim::testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -118,6 +119,20 @@ TEST_CASE("a crossover is explained by the part of the step that changed", "[uni
                   "ring on 16 GPUs fits up to 1K tokens (30.0 GB per GPU); at 4K it needs 90.0 "
                   "GB, and the GPU has 80.0 GB.") != p.memory_limits.end());
   CHECK(p.memory_limits.front() == "Fits in memory at every point of the sweep: ulysses.");
+}
+
+TEST_CASE("skipped sweep points are listed with their reasons", "[unit]") {
+  report::Results r = crossing();
+  r.skipped = {{{{"gpus", 64}}, "s.json: sweep point 7 of 8: /parallelism/strategy: expected ..."}};
+  const std::vector<FileText> files = report::render_report(r, report::project(r), {});
+  REQUIRE(files[0].path == "report.md");
+  CHECK_THAT(
+      files[0].text,
+      Catch::Contains("\n## Not simulated\n") &&
+          Catch::Contains("- s.json: sweep point 7 of 8: /parallelism/strategy: expected ..."));
+  r.skipped.clear();
+  CHECK_THAT(report::render_report(r, report::project(r), {})[0].text,
+             !Catch::Contains("Not simulated"));
 }
 
 TEST_CASE("two points in one cell of one series are an input error", "[errors]") {

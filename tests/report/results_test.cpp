@@ -72,6 +72,10 @@ Results sample() {
   b.extrapolated = {"attention_fwd", "all_to_all"};
   b.notes = {"approximate attention (hierarchical)"};
   r.points = {a, b};
+  r.skipped = {{{{"gpus", 64}, {"parallelism.strategy", "ulysses"}},
+                "s.json: sweep point 4 of 4: /parallelism/strategy: expected a Ulysses degree (64) "
+                "that divides the query heads per tensor-parallel rank (32), got \"ulysses\""}};
+  r.hardware["h100-sxm"] = {{"hbm_bytes", 8e10}, {"provenance", {{"source", "published"}}}};
   return r;
 }
 
@@ -197,7 +201,8 @@ TEST_CASE("the table shows one aligned row per point and footnotes", "[unit]") {
   // same text one number.
   const std::string table = format_table(sample());
   const std::vector<std::string> rows = lines(table);
-  REQUIRE(rows.size() == 2 + 2 + 1 + 3);  // header, rule, 2 points, blank, 3 footnotes
+  // header, rule, 2 points, blank, 3 footnotes, blank, the skipped point's heading and line
+  REQUIRE(rows.size() == 2 + 2 + 1 + 3 + 3);
   REQUIRE(rows[0].starts_with("gpus  strategy"));
   REQUIRE(rows[2].find("128K") != std::string::npos);
   REQUIRE(rows[2].find("0.300 s") == std::string::npos);
@@ -215,6 +220,8 @@ TEST_CASE("the table shows one aligned row per point and footnotes", "[unit]") {
   REQUIRE(rows[5] == "[1] approximate attention (hierarchical)");
   REQUIRE(rows[6] == "[2] extrapolated beyond measured data: attention_fwd, all_to_all");
   REQUIRE(rows[7] == "[3] auto: fastest that fits in memory");
+  REQUIRE(rows[9] == "not simulated (the strategy does not apply):");
+  REQUIRE(rows[10].starts_with("  s.json: sweep point 4 of 4: /parallelism/strategy:"));
   REQUIRE(format_table(sample()) == table);
   INFO(table);
 }
