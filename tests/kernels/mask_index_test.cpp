@@ -19,6 +19,7 @@
 #include "kernels/plan.h"
 #include "models/attention/mask.h"
 #include "models/workload.h"
+#include "tests/support/attention_reference.h"
 
 namespace kernels = attnsim::kernels;
 namespace ix = attnsim::kernels::index;
@@ -102,43 +103,6 @@ Pairs walk_backward(const kernels::AttentionProblem& p, Index tile) {
     }
   }
   return pairs;
-}
-
-// mask.h's semantics, written out independently of kernels/: how many times head `head`
-// computes (q, k).
-int brute_force(const kernels::AttentionProblem& p, int head, Index q, Index k) {
-  const kernels::AttentionMask& m = p.mask;
-  switch (m.kind) {
-    case kernels::MaskKind::kDense:
-      return 1;
-    case kernels::MaskKind::kCausal:
-      return k <= q ? 1 : 0;
-    case kernels::MaskKind::kSlidingWindow:
-      return q - m.window < k && k <= q ? 1 : 0;
-    case kernels::MaskKind::kDilated:
-      break;
-  }
-  const kernels::DilatedMask& d = m.dilated;
-  // Head groups listed one by one: h/k heads each, the first h mod k one more.
-  std::vector<int> group_of;
-  for (int g = 0; g < d.branches; ++g) {
-    const int size = p.heads / d.branches + (g < p.heads % d.branches ? 1 : 0);
-    group_of.insert(group_of.end(), static_cast<std::size_t>(size), g);
-  }
-  int count = 0;
-  for (int b = 0; b < d.branches; ++b) {
-    const bool groups = d.heads == kernels::DilatedHeads::kHeadGroups;
-    if (groups && group_of[static_cast<std::size_t>(head)] != b) {
-      continue;
-    }
-    const Index w = std::min(d.segment_lengths[b], p.seq_q);
-    const Index r = d.dilation_rates[b];
-    const Index o = (groups ? b : head) % r;
-    if (q / w == k / w && q % r == o && k % r == o && (!d.causal || k <= q)) {
-      ++count;
-    }
-  }
-  return count;
 }
 
 models::AttentionSpec to_spec(const kernels::AttentionProblem& p) {
@@ -228,7 +192,7 @@ TEST_CASE("the kernels' tile loops keep exactly mask.h's pairs, as many as mask_
         for (Index j = 0; j < p.seq_k; ++j) {
           const Index q = dilated ? i : m.q_position + m.q_position_stride * i;
           const Index k = dilated ? j : m.k_position + m.k_position_stride * j;
-          if (const int c = brute_force(p, head, q, k); c > 0) {
+          if (const int c = attnsim::test::pair_multiplicity(p, head, i, j); c > 0) {
             expected[{head, q, k}] = c;
             total += c;
           }

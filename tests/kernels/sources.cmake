@@ -2,4 +2,5 @@
 list(APPEND ATTNSIM_TEST_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/layout_index_test.cpp
   ${CMAKE_CURRENT_LIST_DIR}/mask_index_test.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/plan_test.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/plan_test.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/reference_test.cpp)
