@@ -193,7 +193,8 @@ void run_case(const kernels::AttentionProblem& p, std::uint64_t seed) {
   const DeviceBuffer dv_in = upload(v, t);
   const DeviceBuffer ddo_in = upload(d_o, t);
   DeviceBuffer o(q.data.size() * 2);
-  DeviceBuffer lse(static_cast<std::size_t>(p.batch * p.heads * p.seq_q) * sizeof(float));
+  DeviceBuffer lse(static_cast<std::size_t>(std::int64_t{p.batch} * p.heads * p.seq_q) *
+                   sizeof(float));
   o.fill(0xff);  // NaN bytes: a row the kernels forget shows up
   lse.fill(0xff);
   DeviceBuffer fwd_ws(kernels::attention_forward_workspace_bytes(p));

@@ -65,29 +65,30 @@ kernels::ConstTensor as_input(const kernels::Tensor& t) {
 
 TEST_CASE("ring reorder and restore on the device follow the row maps", "[gpu]") {
   const kernels::RowShape shape{2, 2, 64, 3, 64};
-  const std::size_t elems = 2 * (64 * (3 * 64 + 8) + 16);
-  DeviceBuffer in(elems * 2);
-  DeviceBuffer out(elems * 2);
-  const std::vector<std::uint16_t> host = pattern(elems, 1);
+  constexpr std::size_t kRow = 3 * 64 + 8;        // padded token row
+  constexpr std::size_t kBatch = 64 * kRow + 16;  // padded batch entry
+  constexpr std::size_t kElems = 2 * kBatch;
+  DeviceBuffer in(kElems * 2);
+  DeviceBuffer out(kElems * 2);
+  const std::vector<std::uint16_t> host = pattern(kElems, 1);
   in.upload(host);
   for (const auto layout : {kernels::RingLayout::kZigzag, kernels::RingLayout::kStriped}) {
-    out.upload(std::vector<std::uint16_t>(elems, 0xabcd));
+    out.upload(std::vector<std::uint16_t>(kElems, 0xabcd));
     const kernels::Tensor in_view = padded(in.get(), 64, 3, 64);
     const kernels::Tensor out_view = padded(out.get(), 64, 3, 64);
     kernels::ring_reorder(shape, layout, 4, as_input(in_view), out_view, nullptr);
     wait_for_device();
     const ix::RingMap map{layout, 64, 4, 2, 3, view(in_view), view(out_view), false};
     CHECK(out.download<std::uint16_t>() ==
-          copy_on_cpu(map, 64, host, std::vector<std::uint16_t>(elems, 0xabcd)));
-    DeviceBuffer back(elems * 2);
-    back.upload(std::vector<std::uint16_t>(elems, 0xabcd));
+          copy_on_cpu(map, 64, host, std::vector<std::uint16_t>(kElems, 0xabcd)));
+    DeviceBuffer back(kElems * 2);
+    back.upload(std::vector<std::uint16_t>(kElems, 0xabcd));
     kernels::ring_restore(shape, layout, 4, as_input(out_view), padded(back.get(), 64, 3, 64),
                           nullptr);
     wait_for_device();
     const std::vector<std::uint16_t> restored = back.download<std::uint16_t>();
-    for (std::size_t i = 0; i < elems; ++i) {
-      const bool pad = i % (64 * (3 * 64 + 8) + 16) >= 64 * (3 * 64 + 8) ||
-                       i % (64 * (3 * 64 + 8) + 16) % (3 * 64 + 8) >= 3 * 64;
+    for (std::size_t i = 0; i < kElems; ++i) {
+      const bool pad = i % kBatch >= 64 * kRow || i % kBatch % kRow >= std::size_t{3} * 64;
       REQUIRE(restored[i] == (pad ? 0xabcd : host[i]));
     }
   }
@@ -97,9 +98,9 @@ TEST_CASE("Ulysses pack and unpack on the device follow the row maps", "[gpu]") 
   // 4 ranks, batch 2, 32 tokens, 8 heads of 64: x is [2, 8, 8, 64], y [2, 32, 2, 64].
   const kernels::RowShape shape{2, 2, 32, 8, 64};
   const int ranks = 4;
-  const std::size_t x_elems = 2 * (8 * (8 * 64 + 8) + 16);
-  const std::size_t y_elems = 2 * (32 * (2 * 64 + 8) + 16);
-  const std::size_t buf_elems = 2 * 32 * 8 * 64 / ranks;
+  const std::size_t x_elems = std::size_t{2} * (8 * (8 * 64 + 8) + 16);
+  const std::size_t y_elems = std::size_t{2} * (32 * (2 * 64 + 8) + 16);
+  const std::size_t buf_elems = std::size_t{2} * 32 * 8 * 64 / ranks;
   DeviceBuffer x(x_elems * 2);
   DeviceBuffer y(y_elems * 2);
   DeviceBuffer buf(buf_elems * 2);
@@ -142,8 +143,8 @@ TEST_CASE("dilated gather and scatter on the device follow the row maps", "[gpu]
   sel.head_count = 3;
   const kernels::RowShape shape{2, 1, 100, 4, 64};
   const Index slots = kernels::dilated_gathered_tokens(shape, sel);
-  REQUIRE(slots == 4 * 8);  // 4 segments x 32/4 slots
-  const std::size_t dense_elems = 100 * (4 * 64 + 8) + 16;
+  REQUIRE(slots == Index{4} * 8);  // 4 segments x 32/4 slots
+  const std::size_t dense_elems = std::size_t{100} * (4 * 64 + 8) + 16;
   const std::size_t g_elems = static_cast<std::size_t>(slots) * (3 * 64 + 8) + 16;
   DeviceBuffer dense(dense_elems * 2);
   DeviceBuffer gathered(g_elems * 2);

@@ -3,6 +3,7 @@
 // pass makes, and workspace sizes.
 #include "kernels/plan.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 
@@ -124,10 +125,10 @@ TEST_CASE("workspace: fp32 accumulators only where several CTAs add into one row
   CHECK(w.d_kv_bytes == 0);
   CHECK(w.total == 32000 + 2048000);
   p.kv_heads = 2;  // GQA: two query heads add into each kv row
-  CHECK(plan::backward_workspace(p).d_kv_bytes == 2 * 1000 * 2 * 64 * 4);
+  CHECK(plan::backward_workspace(p).d_kv_bytes == std::size_t{2} * 1000 * 2 * 64 * 4);
   p = dilated_problem();
   p.mask.dilated.heads = kernels::DilatedHeads::kAllHeads;
-  CHECK(plan::forward_workspace_bytes(p) == 4096 * 8 * 64 * 4);
+  CHECK(plan::forward_workspace_bytes(p) == std::size_t{4096} * 8 * 64 * 4);
   CHECK(plan::accumulates_kv(p));
 }
 

@@ -153,11 +153,11 @@ inline Reference reference(const kernels::AttentionProblem& p, const HostTensor&
       p.softmax_scale > 0 ? p.softmax_scale : 1.0 / std::sqrt(static_cast<double>(p.head_dim));
   const int d = p.head_dim;
   const int group = p.heads / p.kv_heads;
-  Reference out{make_tensor(p.batch, p.seq_q, p.heads, d),
-                std::vector<double>(static_cast<std::size_t>(p.batch * p.heads * p.seq_q)),
-                make_tensor(p.batch, p.seq_q, p.heads, d),
-                make_tensor(p.batch, p.seq_k, p.kv_heads, d),
-                make_tensor(p.batch, p.seq_k, p.kv_heads, d)};
+  Reference out{
+      make_tensor(p.batch, p.seq_q, p.heads, d),
+      std::vector<double>(static_cast<std::size_t>(std::int64_t{p.batch} * p.heads * p.seq_q)),
+      make_tensor(p.batch, p.seq_q, p.heads, d), make_tensor(p.batch, p.seq_k, p.kv_heads, d),
+      make_tensor(p.batch, p.seq_k, p.kv_heads, d)};
   const auto sk = static_cast<std::size_t>(p.seq_k);
   std::vector<double> s(sk);
   std::vector<double> prob(sk);
