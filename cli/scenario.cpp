@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/scenario_sections.h"
 #include "config/error.h"
+#include "report/claims.h"
 #include "topology/spec.h"
 
 namespace attnsim::cli {
@@ -26,9 +27,9 @@ namespace {
 /// More points than this is almost certainly a mistake in the sweep (and hours of simulation).
 constexpr std::int64_t kMaxPoints = 10000;
 
-constexpr std::array<std::string_view, 10> kTopKeys = {
-    "name",     "hardware",    "topology",      "model", "attention",
-    "workload", "parallelism", "network_model", "sweep", "simulation"};
+constexpr std::array<std::string_view, 11> kTopKeys = {
+    "name",        "hardware",      "topology", "model",      "attention", "workload",
+    "parallelism", "network_model", "sweep",    "simulation", "claims"};
 
 std::string escape_token(std::string_view key) {
   std::string out;
@@ -309,6 +310,9 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   std::vector<Axis> axes;
   try {
     axes = read_sweep(root, overrides);
+    if (const std::optional<config::Node> claims = root.find("claims")) {
+      (void)report::parse_claims(*claims);  // judged by `attnsim report`; checked here
+    }
   } catch (const config::InputError& e) {
     throw config::InputError(attribute(e.what(), path, "", overrides));
   }

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <variant>
 
+#include "report/claims.h"
+
 namespace attnsim::report {
 namespace {
 
@@ -243,8 +245,10 @@ class Writer {
       : r_(results), p_(projection), figures_(figures) {}
 
   std::vector<Block> blocks() {
+    verdicts_ = judge_claims(r_, p_);
     intro();
     findings();
+    claims();
     best_table();
     scaling(true);
     scaling(false);
@@ -356,12 +360,49 @@ class Writer {
     if (!p_.memory_limits.empty()) {
       items.push_back(p_.memory_limits.front());
     }
+    if (!verdicts_.empty()) {
+      std::size_t holding = 0;
+      for (const ClaimVerdict& v : verdicts_) {
+        holding += v.verdict == "holds" ? 1 : 0;
+      }
+      items.push_back(std::to_string(holding) + " of the scenario's " +
+                      std::to_string(verdicts_.size()) +
+                      " claims hold (within 10 %); the others are under Claims checked.");
+    }
     if (!r_.skipped.empty()) {
       items.push_back(std::to_string(r_.skipped.size()) +
                       " sweep points were not simulated: their strategy does not apply there "
                       "(listed under Not simulated).");
     }
     add(Bullets{items});
+  }
+
+  void claims() {
+    if (verdicts_.empty()) {
+      return;
+    }
+    add(Heading{2, "Claims checked", "claims"});
+    add(
+        Paragraph{"Each claim of the scenario against the projection: it holds when the "
+                  "projection meets it or misses by at most 10 %; otherwise the factor by which "
+                  "it is too optimistic, and why."});
+    Table t;
+    t.header = {"claim", "projected", "verdict", "reason"};
+    for (const ClaimVerdict& v : verdicts_) {
+      std::string projected = "-";
+      if (v.point != kNone) {
+        const std::string& m = v.claim.metric;
+        projected = m == "fits_memory"            ? (v.projected != 0 ? "fits" : "does not fit")
+                    : m == "mfu"                  ? format_percent(v.projected)
+                    : m == "step_time_s"          ? format_seconds(v.projected)
+                    : m == "memory_per_gpu_bytes" ? format_gigabytes(v.projected)
+                    : m == "comm_bytes_per_token" ? format_count(v.projected) + "B/token"
+                                                  : format_count(v.projected) + " tokens/s";
+      }
+      t.rows.push_back({v.claim.text, projected, v.verdict, v.reason});
+      t.colours.push_back({"", "", v.verdict == "holds" ? "#59a14f" : "#e15759", ""});
+    }
+    add(std::move(t));
   }
 
   void best_table() {
@@ -636,6 +677,7 @@ class Writer {
   const Results& r_;
   const Projection& p_;
   const std::vector<Figure>& figures_;
+  std::vector<ClaimVerdict> verdicts_;
   std::vector<Block> out_;
 };
 

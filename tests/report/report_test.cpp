@@ -15,12 +15,14 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/run_command.h"
 #include "cli/scenario.h"
 #include "config/error.h"
 #include "config/node.h"
+#include "report/claims.h"
 #include "report/document.h"
 #include "report/projection.h"
 #include "tests/support/temp_dir.h"
@@ -55,6 +57,8 @@ report::Point point(const std::string& strategy, std::int64_t gpus, std::int64_t
   p.exposed_comm_s = exposed_attention_s;
   p.exposed_comm_by_phase_s = {{"attention", exposed_attention_s}};
   p.step_time_s = compute_s + exposed_attention_s;
+  p.tokens_per_s = static_cast<double>(seq) / p.step_time_s;
+  p.comm_bytes_per_gpu = 1e6 * static_cast<double>(seq) / static_cast<double>(gpus);
   p.memory_per_gpu_bytes = memory_gb * 1e9;
   p.fits_memory = memory_gb <= 80;
   p.hardware = "h100-sxm";
@@ -133,6 +137,51 @@ TEST_CASE("skipped sweep points are listed with their reasons", "[unit]") {
   r.skipped.clear();
   CHECK_THAT(report::render_report(r, report::project(r), {})[0].text,
              !Catch::Contains("Not simulated"));
+}
+
+TEST_CASE("claims are judged against the projection with a verdict and a reason", "[unit]") {
+  report::Results r = crossing();
+  r.scenario["claims"] = nlohmann::json::parse(R"([
+    {"text": "ring, 16 GPUs, 1K: 1,400 tokens/s", "gpus": 16, "sequence_length": 1024,
+     "strategy": "ring", "metric": "tokens_per_s", "value": 1400},
+    {"text": "ring, 16 GPUs, 1K: 1,600 tokens/s", "gpus": 16, "sequence_length": 1024,
+     "strategy": "ring", "metric": "tokens_per_s", "value": 1600},
+    {"text": "best at 16 GPUs, 1K: 3,000 tokens/s", "gpus": 16, "sequence_length": 1024,
+     "metric": "tokens_per_s", "value": 3000},
+    {"text": "best at 16 GPUs, 1K: 0.35 s a step", "gpus": 16, "sequence_length": 1024,
+     "metric": "step_time_s", "value": 0.35},
+    {"text": "ring fits 4K on 16 GPUs", "gpus": 16, "sequence_length": 4096,
+     "strategy": "ring", "metric": "fits_memory", "value": true},
+    {"text": "ring on 16 GPUs at 4K: 2,000 tokens/s", "gpus": 16, "sequence_length": 4096,
+     "strategy": "ring", "metric": "tokens_per_s", "value": 2000},
+    {"text": "8 GPUs at 4K", "gpus": 8, "sequence_length": 4096, "metric": "mfu", "value": 0.5},
+    {"text": "1 MB per token", "gpus": 16, "sequence_length": 1024, "strategy": "ulysses",
+     "metric": "comm_bytes_per_token", "value": 1e6}
+  ])");
+  const std::vector<report::ClaimVerdict> v = report::judge_claims(r, report::project(r));
+  REQUIRE(v.size() == 8);
+  // ring at 16 GPUs and 1K tokens: 1024 tokens / 0.7 s = 1463 tokens/s.
+  CHECK(v[0].projected == Approx(1024 / 0.7));
+  CHECK(v[0].verdict == "holds");
+  CHECK(v[1].verdict == "holds");  // 1600 / 1463 = 1.09: within 10 %
+  CHECK(v[2].verdict == "off by 2.1x");
+  CHECK(v[2].reason ==
+        "ring on 16 GPUs at 1K tokens projects 1.46 K tokens/s against 3 K tokens/s claimed; of "
+        "the 700 ms step, other compute takes 35.7 % and attention takes 35.7 %");
+  CHECK(v[3].verdict == "off by 2x");  // 0.7 s against 0.35 s
+  CHECK(v[4].verdict == "does not fit in memory");
+  CHECK(v[4].reason ==
+        "ring on 16 GPUs at 4K tokens: it needs 90.0 GB per GPU against 80.0 GB "
+        "of HBM");
+  CHECK(v[5].verdict == "does not fit in memory");
+  CHECK(v[6].verdict == "not in the sweep");
+  // Every GPU sends 1e6 x 1024 / 16 bytes: 1e6 bytes per token over all 16.
+  CHECK(v[7].projected == Approx(1e6));
+  CHECK(v[7].verdict == "holds");
+
+  r.scenario["claims"][0]["metric"] = "tokens_per_second";
+  CHECK_THROWS_WITH(report::judge_claims(r, report::project(r)),
+                    Catch::StartsWith("results: /claims/0/metric: expected one of"));
 }
 
 TEST_CASE("two points in one cell of one series are an input error", "[errors]") {
