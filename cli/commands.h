@@ -56,15 +56,17 @@ struct ValidateOptions {
 int run_validate(const ValidateOptions& options, std::ostream& out);
 
 struct ReportOptions {
-  std::string input;  // a results folder, a results.json, or a scenario
+  std::vector<std::string> inputs;  // results folders, results.json files or scenarios
   std::string out_dir;
+  std::string title;              // several inputs: the document's title
   std::vector<std::string> sets;  // --set PATH=VALUE for a scenario
   int jobs = 1;
 };
 
 /// `attnsim report`: reads results (a folder holding results.json, or the file) or simulates
 /// a scenario, then writes report.md, report.html, plots/*.svg, results.json and results.csv
-/// into --out; nothing is written unless all of it is made (report/document.h).
+/// into --out; nothing is written unless all of it is made (report/document.h). Several
+/// inputs (or a --title) make one document with a section per input (write_reports()).
 int run_report(const ReportOptions& options, std::ostream& out);
 
 std::vector<std::string> collective_choices();

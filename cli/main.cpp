@@ -86,9 +86,11 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       "Write a scaling projection report (report.md, self-contained report.html, plots) from "
       "a results folder or a scenario");
   report_cmd
-      ->add_option("RESULTS_DIR_OR_SCENARIO", report.input,
-                   "A folder written by run --out (or its results.json), or a scenario to run")
+      ->add_option("RESULTS_DIR_OR_SCENARIO", report.inputs,
+                   "Folders written by run --out (or their results.json), or scenarios to run; "
+                   "several make one document with a section each")
       ->required();
+  report_cmd->add_option("--title", report.title, "Title of a document of several inputs");
   report_cmd->add_option("--out", report.out_dir, "Folder to write the report into")->required();
   report_cmd
       ->add_option("--set", report.sets,

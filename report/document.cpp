@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -239,10 +240,62 @@ std::string string_field(const nlohmann::json& object, const char* key) {
   return "";
 }
 
+constexpr const char* kClaimsIntro =
+    "Each claim against the projection: it holds when the projection meets it or misses by at "
+    "most 10 %; otherwise the factor by which it is too optimistic, and why.";
+
+std::string projected_text(const ClaimVerdict& v) {
+  if (v.point == kNone) {
+    return "-";
+  }
+  const std::string& m = v.claim.metric;
+  if (m == "fits_memory") {
+    return v.projected != 0 ? "fits" : "does not fit";
+  }
+  if (m == "mfu") {
+    return format_percent(v.projected);
+  }
+  if (m == "step_time_s") {
+    return format_seconds(v.projected);
+  }
+  if (m == "memory_per_gpu_bytes") {
+    return format_gigabytes(v.projected);
+  }
+  if (m == "comm_bytes_per_token") {
+    return format_count(v.projected) + "B/token";
+  }
+  return format_count(v.projected) + " tokens/s";
+}
+
+// The claims as a table; `scenario` non-empty adds a first column naming it.
+Table claims_table(const std::vector<ClaimVerdict>& verdicts, const std::string& scenario) {
+  Table t;
+  if (!scenario.empty()) {
+    t.header.emplace_back("scenario");
+  }
+  for (const char* h : {"claim", "projected", "verdict", "reason"}) {
+    t.header.emplace_back(h);
+  }
+  for (const ClaimVerdict& v : verdicts) {
+    std::vector<std::string> row;
+    std::vector<std::string> colours;
+    if (!scenario.empty()) {
+      row.push_back(scenario);
+      colours.emplace_back("");
+    }
+    row.insert(row.end(), {v.claim.text, projected_text(v), v.verdict, v.reason});
+    colours.insert(colours.end(), {"", "", v.verdict == "holds" ? "#59a14f" : "#e15759", ""});
+    t.rows.push_back(std::move(row));
+    t.colours.push_back(std::move(colours));
+  }
+  return t;
+}
+
 class Writer {
  public:
-  Writer(const Results& results, const Projection& projection, const std::vector<Figure>& figures)
-      : r_(results), p_(projection), figures_(figures) {}
+  Writer(const Results& results, const Projection& projection, const std::vector<Figure>& figures,
+         bool claims_section = true)
+      : r_(results), p_(projection), figures_(figures), claims_section_(claims_section) {}
 
   std::vector<Block> blocks() {
     verdicts_ = judge_claims(r_, p_);
@@ -367,7 +420,7 @@ class Writer {
       }
       items.push_back(std::to_string(holding) + " of the scenario's " +
                       std::to_string(verdicts_.size()) +
-                      " claims hold (within 10 %); the others are under Claims checked.");
+                      " claims hold (within 10 %); every claim is under Claims checked.");
     }
     if (!r_.skipped.empty()) {
       items.push_back(std::to_string(r_.skipped.size()) +
@@ -378,31 +431,12 @@ class Writer {
   }
 
   void claims() {
-    if (verdicts_.empty()) {
+    if (verdicts_.empty() || !claims_section_) {
       return;
     }
     add(Heading{2, "Claims checked", "claims"});
-    add(
-        Paragraph{"Each claim of the scenario against the projection: it holds when the "
-                  "projection meets it or misses by at most 10 %; otherwise the factor by which "
-                  "it is too optimistic, and why."});
-    Table t;
-    t.header = {"claim", "projected", "verdict", "reason"};
-    for (const ClaimVerdict& v : verdicts_) {
-      std::string projected = "-";
-      if (v.point != kNone) {
-        const std::string& m = v.claim.metric;
-        projected = m == "fits_memory"            ? (v.projected != 0 ? "fits" : "does not fit")
-                    : m == "mfu"                  ? format_percent(v.projected)
-                    : m == "step_time_s"          ? format_seconds(v.projected)
-                    : m == "memory_per_gpu_bytes" ? format_gigabytes(v.projected)
-                    : m == "comm_bytes_per_token" ? format_count(v.projected) + "B/token"
-                                                  : format_count(v.projected) + " tokens/s";
-      }
-      t.rows.push_back({v.claim.text, projected, v.verdict, v.reason});
-      t.colours.push_back({"", "", v.verdict == "holds" ? "#59a14f" : "#e15759", ""});
-    }
-    add(std::move(t));
+    add(Paragraph{kClaimsIntro});
+    add(claims_table(verdicts_, ""));
   }
 
   void best_table() {
@@ -677,9 +711,30 @@ class Writer {
   const Results& r_;
   const Projection& p_;
   const std::vector<Figure>& figures_;
+  bool claims_section_ = true;
   std::vector<ClaimVerdict> verdicts_;
   std::vector<Block> out_;
 };
+
+// Scenario names for section ids and file names: the scenario's name with anything but
+// letters, digits, '-', '_' and '.' replaced by '_', made unique by a suffix.
+std::vector<std::string> unique_names(const std::vector<Results>& all) {
+  std::vector<std::string> out;
+  for (const Results& r : all) {
+    std::string name = scenario_name(r);
+    for (char& c : name) {
+      const bool keep =
+          std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+      c = keep ? c : '_';
+    }
+    std::string candidate = name;
+    for (int n = 2; std::find(out.begin(), out.end(), candidate) != out.end(); ++n) {
+      candidate = name + "-" + std::to_string(n);
+    }
+    out.push_back(candidate);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -696,6 +751,80 @@ std::vector<FileText> render_report(const Results& results, const Projection& pr
     files.push_back({"plots/" + f.file, f.svg});
   }
   return files;
+}
+
+std::vector<FileText> render_reports(const std::vector<Results>& all,
+                                     const std::vector<Projection>& projections,
+                                     const std::vector<std::vector<Figure>>& figures,
+                                     const std::string& title) {
+  const std::vector<std::string> names = unique_names(all);
+  std::vector<Block> blocks;
+  std::vector<Figure> combined;
+  blocks.emplace_back(Heading{1, title, "top"});
+  std::vector<std::string> listed;
+  listed.reserve(names.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    listed.push_back(names[i] + " (" + std::to_string(all[i].points.size()) + " points)");
+  }
+  blocks.emplace_back(Paragraph{"A projection of " + std::to_string(all.size()) +
+                                " scenarios, one section each: " + join(listed) + "."});
+  Table claims;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    Table t = claims_table(judge_claims(all[i], projections[i]), names[i]);
+    if (claims.header.empty()) {
+      claims.header = t.header;
+    }
+    claims.rows.insert(claims.rows.end(), t.rows.begin(), t.rows.end());
+    claims.colours.insert(claims.colours.end(), t.colours.begin(), t.colours.end());
+  }
+  if (!claims.rows.empty()) {
+    blocks.emplace_back(Heading{2, "Claims checked", "claims"});
+    blocks.emplace_back(Paragraph{kClaimsIntro});
+    blocks.emplace_back(std::move(claims));
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const std::size_t offset = combined.size();
+    for (Figure f : figures[i]) {
+      f.file = names[i] + "/" + f.file;
+      combined.push_back(std::move(f));
+    }
+    for (Block& b : Writer(all[i], projections[i], figures[i], false).blocks()) {
+      if (auto* h = std::get_if<Heading>(&b)) {
+        h->level += 1;
+        h->id = names[i] + "-" + h->id;
+      } else if (auto* f = std::get_if<FigureRef>(&b)) {
+        f->index += offset;
+      }
+      blocks.push_back(std::move(b));
+    }
+  }
+  std::vector<FileText> files = {{"report.md", render_markdown(blocks, combined)},
+                                 {"report.html", render_html(blocks, combined, title)}};
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    files.push_back({"results/" + names[i] + ".json", to_json_text(all[i])});
+    files.push_back({"results/" + names[i] + ".csv", to_csv(all[i])});
+  }
+  for (const Figure& f : combined) {
+    files.push_back({"plots/" + f.file, f.svg});
+  }
+  return files;
+}
+
+void write_reports(const std::vector<Results>& all, const std::string& dir,
+                   const std::string& title) {
+  if (all.size() == 1 && title.empty()) {
+    write_report(all.front(), dir);
+    return;
+  }
+  std::vector<Projection> projections;
+  std::vector<std::vector<Figure>> figures;
+  for (const Results& r : all) {
+    projections.push_back(project(r));
+    figures.push_back(draw_figures(r, projections.back()));
+  }
+  const std::string heading =
+      title.empty() ? "attnsim: " + std::to_string(all.size()) + " scenarios" : title;
+  write_folder_atomically(dir, render_reports(all, projections, figures, heading));
 }
 
 void write_report(const Results& results, const std::string& dir) {

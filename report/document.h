@@ -27,4 +27,18 @@ std::vector<FileText> render_report(const Results& results, const Projection& pr
 ///         config::InputError for results that cannot be laid out (project()).
 void write_report(const Results& results, const std::string& dir);
 
+/// Several sweeps as one document titled `title`: the claims of all of them in one table
+/// first, then each sweep's report as a section (its headings one level down). Files:
+/// report.md, report.html, results/<scenario>.json and .csv, plots/<scenario>/<figure>.svg
+/// (<scenario>: the scenario's name, made safe for a file name and unique).
+std::vector<FileText> render_reports(const std::vector<Results>& all,
+                                     const std::vector<Projection>& projections,
+                                     const std::vector<std::vector<Figure>>& figures,
+                                     const std::string& title);
+
+/// write_report() for one sweep and no title; render_reports() otherwise (an empty title
+/// becomes "attnsim: N scenarios"). Errors as write_report().
+void write_reports(const std::vector<Results>& all, const std::string& dir,
+                   const std::string& title);
+
 }  // namespace attnsim::report

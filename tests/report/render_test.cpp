@@ -69,7 +69,7 @@ TEST_CASE("report.html renders in headless Chromium with every figure drawn", "[
   }
   const testing::TempDir tmp;
   cli::ReportOptions options;
-  options.input = std::string(ATTNSIM_SOURCE_DIR) + "/tests/report/small_sweep.json";
+  options.inputs = {std::string(ATTNSIM_SOURCE_DIR) + "/tests/report/small_sweep.json"};
   options.out_dir = (tmp.path() / "report").string();
   options.jobs = 2;
   std::ostringstream said;

@@ -184,6 +184,35 @@ TEST_CASE("claims are judged against the projection with a verdict and a reason"
                     Catch::StartsWith("results: /claims/0/metric: expected one of"));
 }
 
+TEST_CASE("several sweeps make one document with all claims first", "[unit]") {
+  report::Results a = crossing();
+  a.scenario["claims"] = nlohmann::json::parse(R"([{"text": "ring fits 4K on 16 GPUs",
+      "gpus": 16, "sequence_length": 4096, "strategy": "ring", "metric": "fits_memory",
+      "value": true}])");
+  const report::Results b = crossing();  // the same name: made unique as "crossing-2"
+  const std::vector<report::Results> all = {a, b};
+  const std::vector<report::Projection> projections = {report::project(a), report::project(b)};
+  const std::vector<FileText> files = report::render_reports(all, projections, {{}, {}}, "Roadmap");
+  std::vector<std::string> paths;
+  for (const FileText& f : files) {
+    paths.push_back(f.path);
+  }
+  CHECK(paths == std::vector<std::string>{"report.md", "report.html", "results/crossing.json",
+                                          "results/crossing.csv", "results/crossing-2.json",
+                                          "results/crossing-2.csv"});
+  const std::string& md = files[0].text;
+  CHECK(md.starts_with("# Roadmap\n"));
+  const std::size_t claims = md.find("\n## Claims checked\n");
+  const std::size_t first = md.find("\n## crossing: scaling projection\n");
+  const std::size_t findings = md.find("\n### Findings\n");
+  CHECK(claims < first);
+  CHECK(first < findings);
+  CHECK(md.find("| crossing | ring fits 4K on 16 GPUs | does not fit | does not fit in memory |") !=
+        std::string::npos);
+  CHECK(md.find("\n## Claims checked\n", claims + 1) == std::string::npos);  // only once
+  CHECK(files[1].text.find("id=\"crossing-2-findings\"") != std::string::npos);
+}
+
 TEST_CASE("two points in one cell of one series are an input error", "[errors]") {
   report::Results r = crossing();
   r.points.push_back(r.points[0]);
@@ -220,7 +249,7 @@ TEST_CASE("the report of a small sweep has every section, figure and table", "[g
   const fs::path out = tmp.path() / "report";
   std::ostringstream said;
   cli::ReportOptions options;
-  options.input = kSweep;
+  options.inputs = {kSweep};
   options.out_dir = out.string();
   options.jobs = 2;
   REQUIRE(cli::run_report(options, said) == 0);
@@ -350,7 +379,7 @@ TEST_CASE("the report of a small sweep has every section, figure and table", "[g
   SECTION("a report from the results folder is the same report") {
     const fs::path again = tmp.path() / "again";
     cli::ReportOptions from_dir;
-    from_dir.input = out.string();
+    from_dir.inputs = {out.string()};
     from_dir.out_dir = again.string();
     REQUIRE(cli::run_report(from_dir, said) == 0);
     // Only the simulation's wall time differs between two runs; this report re-reads it.
@@ -366,8 +395,8 @@ TEST_CASE("a failed report writes nothing to --out", "[errors]") {
   options.out_dir = out.string();
 
   // Bad input: a scenario with a misspelt strategy.
-  options.input =
-      std::string(ATTNSIM_SOURCE_DIR) + "/tests/bad_input/scenario_misspelt_strategy.json";
+  options.inputs = {std::string(ATTNSIM_SOURCE_DIR) +
+                    "/tests/bad_input/scenario_misspelt_strategy.json"};
   std::ostringstream said;
   CHECK_THROWS_AS(cli::run_report(options, said), config::InputError);
   CHECK_FALSE(fs::exists(tmp.path() / "nested"));
@@ -376,7 +405,7 @@ TEST_CASE("a failed report writes nothing to --out", "[errors]") {
   const TempDir results_dir;
   const cli::Scenario scenario = cli::load_scenario(kSweep);
   report::write_results(cli::simulate(scenario, 2), results_dir.path().string());
-  options.input = results_dir.path().string();
+  options.inputs = {results_dir.path().string()};
   const std::string path = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "";
   setenv("PATH", "/nonexistent", 1);
   CHECK_THROWS_WITH(cli::run_report(options, said),
