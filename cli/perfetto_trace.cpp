@@ -53,26 +53,56 @@ std::vector<Interval> merged(std::vector<Interval> intervals) {
   return out;
 }
 
+// One flow of a transfer (a bundle has one per member), as it is drawn.
+struct Send {
+  OpId op = 0;
+  sim::EndpointId src = 0;
+  sim::EndpointId dst = 0;
+  std::uint64_t salt = 0;
+  Time start;
+  Time end;            // a bundle member: when it arrived
+  bool moves = false;  // bytes between two different endpoints: it crosses links
+};
+
+// Every flow of every transfer, in op order.
+std::vector<Send> sends_of(const sim::Trace& trace, const sim::ReplayResult& result) {
+  std::vector<Send> sends;
+  for (OpId id = 0; id < trace.size(); ++id) {
+    const sim::Trace::Op& op = trace.op(id);
+    if (op.kind != sim::OpKind::kTransfer) {
+      continue;
+    }
+    if (op.members_size == 0) {
+      sends.push_back({id, op.a, op.b, op.salt, result.ops[id].start, result.ops[id].end,
+                       op.bytes > 0 && op.a != op.b});
+      continue;
+    }
+    const std::span<const sim::Member> members = trace.members(id);
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      sends.push_back({id, members[i].src, members[i].dst, members[i].salt, result.ops[id].start,
+                       result.member_ends[op.members_begin() + i], op.bytes > 0});
+    }
+  }
+  return sends;
+}
+
 // For each link class, when at least one transfer crossing a link of that class was in flight.
-std::vector<std::vector<Interval>> class_activity(const sim::Trace& trace,
-                                                  const sim::ReplayResult& result,
+std::vector<std::vector<Interval>> class_activity(const std::vector<Send>& sends,
                                                   const sim::Network& network) {
   std::vector<std::vector<Interval>> busy(network.class_names().size());
   std::vector<sim::LinkId> path;
   std::set<std::uint16_t> classes;
-  for (OpId id = 0; id < trace.size(); ++id) {
-    const sim::Trace::Op& op = trace.op(id);
-    // A transfer to itself or of no bytes crosses no link (as in replay).
-    if (op.kind != sim::OpKind::kTransfer || op.a == op.b || op.bytes <= 0) {
-      continue;
+  for (const Send& send : sends) {
+    if (!send.moves) {
+      continue;  // crosses no link (as in replay)
     }
-    network.route(op.a, op.b, op.salt, path);
+    network.route(send.src, send.dst, send.salt, path);
     classes.clear();
     for (const sim::LinkId l : path) {
       classes.insert(network.link(l).link_class);
     }
     for (const std::uint16_t c : classes) {
-      busy[c].push_back({result.ops[id].start, result.ops[id].end});
+      busy[c].push_back({send.start, send.end});
     }
   }
   for (auto& intervals : busy) {
@@ -93,25 +123,30 @@ nlohmann::json perfetto_trace(const sim::Trace& trace, const sim::ReplayResult& 
   // Compute streams per shown GPU, and the send lane of each shown transfer.
   std::vector<std::set<std::uint32_t>> streams(shown);
   std::uint32_t max_stream = 0;
-  std::vector<std::vector<OpId>> sends(shown);
   for (OpId id = 0; id < trace.size(); ++id) {
     const sim::Trace::Op& op = trace.op(id);
     if (op.kind == sim::OpKind::kCompute && op.a < shown) {
       streams[op.a].insert(op.b);
       max_stream = std::max(max_stream, op.b);
-    } else if (op.kind == sim::OpKind::kTransfer && op.a < shown) {
-      sends[op.a].push_back(id);
+    }
+  }
+  const std::vector<Send> all_sends = sends_of(trace, result);
+  std::vector<std::vector<std::size_t>> sends(shown);  // into all_sends, by sending GPU
+  for (std::size_t i = 0; i < all_sends.size(); ++i) {
+    if (all_sends[i].src < shown) {
+      sends[all_sends[i].src].push_back(i);
     }
   }
   const std::int64_t send_tid_base = std::int64_t{max_stream} + 2;  // after every stream tid
-  std::vector<std::uint32_t> lane_of(trace.size(), 0);
+  std::vector<std::uint32_t> lane_of(all_sends.size(), 0);
   std::vector<std::uint32_t> lanes(shown, 0);
   for (std::uint32_t g = 0; g < shown; ++g) {
-    std::stable_sort(sends[g].begin(), sends[g].end(),
-                     [&](OpId x, OpId y) { return result.ops[x].start < result.ops[y].start; });
+    std::stable_sort(sends[g].begin(), sends[g].end(), [&](std::size_t x, std::size_t y) {
+      return all_sends[x].start < all_sends[y].start;
+    });
     std::vector<Time> lane_free;  // when each lane's last transfer ends
-    for (const OpId id : sends[g]) {
-      const sim::OpTiming& t = result.ops[id];
+    for (const std::size_t i : sends[g]) {
+      const Send& t = all_sends[i];
       std::size_t lane = 0;
       while (lane < lane_free.size() && lane_free[lane] > t.start) {
         ++lane;
@@ -121,7 +156,7 @@ nlohmann::json perfetto_trace(const sim::Trace& trace, const sim::ReplayResult& 
       } else {
         lane_free[lane] = t.end;
       }
-      lane_of[id] = static_cast<std::uint32_t>(lane);
+      lane_of[i] = static_cast<std::uint32_t>(lane);
     }
     lanes[g] = static_cast<std::uint32_t>(lane_free.size());
   }
@@ -158,14 +193,22 @@ nlohmann::json perfetto_trace(const sim::Trace& trace, const sim::ReplayResult& 
     if (op.kind == sim::OpKind::kCompute && op.a < shown) {
       events.push_back(complete(tag_name(op.tag), "compute", gpu_pid(op.a), std::int64_t{op.b} + 1,
                                 t.start, t.end, {{"op", id}}));
-    } else if (op.kind == sim::OpKind::kTransfer && op.a < shown) {
-      events.push_back(complete(
-          tag_name(op.tag), "transfer", gpu_pid(op.a), send_tid_base + lane_of[id], t.start, t.end,
-          {{"bytes", op.bytes}, {"dst", op.b}, {"multiplicity", op.multiplicity}, {"op", id}}));
+    }
+  }
+  for (std::uint32_t g = 0; g < shown; ++g) {
+    for (const std::size_t i : sends[g]) {
+      const Send& send = all_sends[i];
+      const sim::Trace::Op& op = trace.op(send.op);
+      events.push_back(complete(tag_name(op.tag), "transfer", gpu_pid(g),
+                                send_tid_base + lane_of[i], send.start, send.end,
+                                {{"bytes", op.bytes},
+                                 {"dst", send.dst},
+                                 {"multiplicity", op.multiplicity},
+                                 {"op", send.op}}));
     }
   }
 
-  const std::vector<std::vector<Interval>> activity = class_activity(trace, result, network);
+  const std::vector<std::vector<Interval>> activity = class_activity(all_sends, network);
   for (std::size_t c = 0; c < activity.size(); ++c) {
     for (const Interval& i : activity[c]) {
       events.push_back(complete(class_names[c], "link", links_pid, static_cast<std::int64_t>(c) + 1,

@@ -603,16 +603,29 @@ StepTiming time_step(const StepTrace& step, const sim::ReplayResult& replay,
   std::vector<std::pair<double, double>> spans;
   double bytes_window = 0;
   double bytes_tail = 0;
+  const auto add_span = [&](double s, double e, double bytes) {
+    spans.emplace_back(s, e);
+    (e <= window + 1e-15 ? bytes_window : bytes_tail) += bytes;
+  };
   for (sim::OpId id = 0; id < step.trace.size(); ++id) {
     const sim::Trace::Op& op = step.trace.op(id);
-    if (op.kind != sim::OpKind::kTransfer || op.a != 0) {
+    if (op.kind != sim::OpKind::kTransfer) {
       continue;
     }
     const double s = seconds(replay.ops[id].start);
-    const double e = end_of(id);
-    spans.emplace_back(s, e);
     const double bytes = op.bytes * op.multiplicity;
-    (e <= window + 1e-15 ? bytes_window : bytes_tail) += bytes;
+    if (op.members_size == 0) {
+      if (op.a == 0) {
+        add_span(s, end_of(id), bytes);
+      }
+      continue;
+    }
+    const std::span<const sim::Member> members = step.trace.members(id);
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (members[i].src == 0) {  // a bundle member: until it arrived
+        add_span(s, seconds(replay.member_ends[op.members_begin() + i]), bytes);
+      }
+    }
   }
   std::sort(spans.begin(), spans.end());
   double busy_window = 0;

@@ -36,10 +36,12 @@ FlowNetwork::FlowNetwork(std::vector<double> capacities)
       on_link_(capacity_.size()),
       link_mark_(capacity_.size(), 0),
       link_touch_(capacity_.size(), 0),
+      batch_mark_(capacity_.size(), 0),
+      link_count_(capacity_.size(), 0),
       residual_(capacity_.size(), 0),
       weight_sum_(capacity_.size(), 0) {}
 
-FlowId FlowNetwork::add(std::span<const LinkId> path, double multiplicity, double cap) {
+FlowId FlowNetwork::new_flow() {
   FlowId f = 0;
   if (free_.empty()) {
     f = static_cast<FlowId>(flows_.size());
@@ -48,22 +50,75 @@ FlowId FlowNetwork::add(std::span<const LinkId> path, double multiplicity, doubl
     f = free_.back();
     free_.pop_back();
   }
+  return f;
+}
+
+void FlowNetwork::push_entry(FlowId f, LinkId l, std::uint32_t count) {
+  paths_.push_back(l);
+  slots_.push_back(static_cast<std::uint32_t>(on_link_[l].size()));
+  on_link_[l].push_back(Entry{f, count});
+  dirty_links_.push_back(l);
+}
+
+FlowId FlowNetwork::add(std::span<const LinkId> path, double multiplicity, double cap) {
+  const FlowId f = new_flow();
   Flow& flow = flows_[f];
   flow.path_begin = paths_.size();
   flow.path_size = static_cast<std::uint32_t>(path.size());
+  flow.members = 1;
   flow.weight = multiplicity;
   flow.cap = cap;
   flow.rate = 0;
   flow.active = true;
   for (LinkId l : path) {
-    paths_.push_back(l);
-    slots_.push_back(static_cast<std::uint32_t>(on_link_[l].size()));
-    on_link_[l].push_back(f);
-    dirty_links_.push_back(l);
+    push_entry(f, l, 1);
   }
   if (path.empty()) {
     dirty_flows_.push_back(f);
   }
+  ++active_;
+  return f;
+}
+
+FlowId FlowNetwork::add_bundle(std::span<const LinkId> links, std::span<const std::uint32_t> ends,
+                               double multiplicity, double cap) {
+  if (ends.size() == 1) {
+    return add(links.first(ends.front()), multiplicity, cap);
+  }
+  const FlowId f = new_flow();
+  Flow& flow = flows_[f];
+  flow.members = static_cast<std::uint32_t>(ends.size());
+  flow.member_begin = member_ends_.size();
+  const std::size_t base = member_links_.size();
+  member_ends_.push_back(base);
+  for (std::uint32_t e : ends) {
+    member_ends_.push_back(base + e);
+  }
+  member_links_.insert(member_links_.end(), links.begin(), links.begin() + ends.back());
+  // The union of the member paths, each link once with the number of members crossing it,
+  // sorted (remove() finds a link in it by bisection).
+  ++touch_stamp_;
+  sorted_.clear();
+  for (std::size_t i = 0; i < ends.back(); ++i) {
+    const LinkId l = links[i];
+    if (link_touch_[l] != touch_stamp_) {
+      link_touch_[l] = touch_stamp_;
+      link_count_[l] = 0;
+      sorted_.push_back(l);
+    }
+    ++link_count_[l];
+  }
+  std::sort(sorted_.begin(), sorted_.end());
+  flow.path_begin = paths_.size();
+  for (LinkId l : sorted_) {
+    push_entry(f, l, link_count_[l]);
+  }
+  const auto unique = static_cast<std::uint32_t>(sorted_.size());
+  flow.path_size = unique;
+  flow.weight = multiplicity;
+  flow.cap = cap;
+  flow.rate = 0;
+  flow.active = true;
   ++active_;
   return f;
 }
@@ -90,22 +145,22 @@ void FlowNetwork::remove(std::span<const FlowId> flows) {
   }
   // Compact each affected link's list once, telling the flows that moved their new slot.
   for (LinkId l : touched_) {
-    std::vector<FlowId>& list = on_link_[l];
+    std::vector<Entry>& list = on_link_[l];
     std::size_t kept = 0;
     for (std::size_t i = 0; i < list.size(); ++i) {
-      const FlowId g = list[i];
+      const FlowId g = list[i].flow;
       if (!flows_[g].active) {
         continue;
       }
       if (kept != i) {
-        list[kept] = g;
+        list[kept] = list[i];
         const Flow& moved = flows_[g];
-        for (std::size_t j = moved.path_begin; j < moved.path_begin + moved.path_size; ++j) {
-          if (paths_[j] == l) {
-            slots_[j] = static_cast<std::uint32_t>(kept);
-            break;
-          }
-        }
+        const auto begin = paths_.begin() + static_cast<std::ptrdiff_t>(moved.path_begin);
+        const auto end = begin + moved.path_size;
+        // A bundle's path is sorted (add_bundle): find the link by bisection.
+        const auto at =
+            moved.members > 1 ? std::lower_bound(begin, end, l) : std::find(begin, end, l);
+        slots_[static_cast<std::size_t>(at - paths_.begin())] = static_cast<std::uint32_t>(kept);
       }
       ++kept;
     }
@@ -116,12 +171,43 @@ void FlowNetwork::remove(std::span<const FlowId> flows) {
     Flow& flow = flows_[f];
     dead_path_entries_ += flow.path_size;
     flow.path_size = 0;
+    if (flow.members > 1) {
+      dead_member_entries_ += member_ends_[flow.member_begin + flow.members] -
+                              member_ends_[flow.member_begin] + flow.members + 1;
+      flow.members = 1;
+    }
     free_.push_back(f);
     --active_;
   }
   if (dead_path_entries_ > 1'000'000 && dead_path_entries_ > paths_.size() / 2) {
     compact_paths();
   }
+  if (dead_member_entries_ > 1'000'000 &&
+      dead_member_entries_ > (member_links_.size() + member_ends_.size()) / 2) {
+    compact_members();
+  }
+}
+
+void FlowNetwork::compact_members() {
+  std::vector<LinkId> links;
+  std::vector<std::size_t> ends;
+  for (Flow& flow : flows_) {
+    if (!flow.active || flow.members == 1) {
+      continue;
+    }
+    const std::size_t from = member_ends_[flow.member_begin];
+    const std::size_t to = member_ends_[flow.member_begin + flow.members];
+    const std::size_t begin = ends.size();
+    for (std::uint32_t m = 0; m <= flow.members; ++m) {
+      ends.push_back(member_ends_[flow.member_begin + m] - from + links.size());
+    }
+    links.insert(links.end(), member_links_.begin() + static_cast<std::ptrdiff_t>(from),
+                 member_links_.begin() + static_cast<std::ptrdiff_t>(to));
+    flow.member_begin = begin;
+  }
+  member_links_ = std::move(links);
+  member_ends_ = std::move(ends);
+  dead_member_entries_ = 0;
 }
 
 void FlowNetwork::compact_paths() {
@@ -150,16 +236,30 @@ std::span<const LinkId> FlowNetwork::path(FlowId f) const {
   return {paths_.data() + flow.path_begin, flow.path_size};
 }
 
+std::uint32_t FlowNetwork::path_count(FlowId f, std::size_t i) const {
+  const Flow& flow = flows_[f];
+  const std::size_t at = flow.path_begin + i;
+  return on_link_[paths_[at]][slots_[at]].count;
+}
+
+std::span<const LinkId> FlowNetwork::member_path(FlowId f, std::uint32_t m) const {
+  const Flow& flow = flows_[f];
+  const std::size_t begin = member_ends_[flow.member_begin + m];
+  const std::size_t end = member_ends_[flow.member_begin + m + 1];
+  return {member_links_.data() + begin, end - begin};
+}
+
 double FlowNetwork::load(LinkId l) const {
   double sum = 0;
-  for (FlowId f : on_link_[l]) {
-    sum += flows_[f].weight * flows_[f].rate;
+  for (const Entry& e : on_link_[l]) {
+    sum += flows_[e.flow].weight * e.count * flows_[e.flow].rate;
   }
   return sum;
 }
 
 const std::vector<FlowId>& FlowNetwork::solve() {
   changed_.clear();
+  inexact_.clear();
   ++stamp_;
   // Component search: every active flow reachable from a touched link through shared links.
   comp_flows_.clear();
@@ -171,7 +271,8 @@ const std::vector<FlowId>& FlowNetwork::solve() {
     }
   }
   for (std::size_t next = 0; next < comp_links_.size(); ++next) {
-    for (FlowId f : on_link_[comp_links_[next]]) {
+    for (const Entry& e : on_link_[comp_links_[next]]) {
+      const FlowId f = e.flow;
       Flow& flow = flows_[f];
       if (flow.mark == stamp_) {
         continue;
@@ -198,6 +299,7 @@ const std::vector<FlowId>& FlowNetwork::solve() {
   dirty_flows_.clear();
   fill();
   std::sort(changed_.begin(), changed_.end());
+  std::sort(inexact_.begin(), inexact_.end());
   return changed_;
 }
 
@@ -212,9 +314,30 @@ void FlowNetwork::fix(FlowId f, double rate) {
   }
   for (std::size_t i = flow.path_begin; i < flow.path_begin + flow.path_size; ++i) {
     const LinkId l = paths_[i];
-    residual_[l] = std::max(0.0, residual_[l] - rate * flow.weight);
-    weight_sum_[l] -= flow.weight;
+    const double w = flow.members == 1 ? flow.weight : flow.weight * on_link_[l][slots_[i]].count;
+    residual_[l] = std::max(0.0, residual_[l] - rate * w);
+    weight_sum_[l] -= w;
   }
+}
+
+bool FlowNetwork::members_saturated(FlowId f) const {
+  const Flow& flow = flows_[f];
+  // At once when a link of this step is crossed by every member...
+  for (std::size_t i = flow.path_begin; i < flow.path_begin + flow.path_size; ++i) {
+    const LinkId l = paths_[i];
+    if (batch_mark_[l] == batch_stamp_ && on_link_[l][slots_[i]].count == flow.members) {
+      return true;
+    }
+  }
+  // ... else member by member.
+  for (std::uint32_t m = 0; m < flow.members; ++m) {
+    const std::span<const LinkId> path = member_path(f, m);
+    if (std::none_of(path.begin(), path.end(),
+                     [&](LinkId l) { return batch_mark_[l] == batch_stamp_; })) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void FlowNetwork::fill() {
@@ -222,8 +345,8 @@ void FlowNetwork::fill() {
   for (LinkId l : comp_links_) {
     residual_[l] = capacity_[l];
     double w = 0;
-    for (FlowId f : on_link_[l]) {
-      w += flows_[f].weight;
+    for (const Entry& e : on_link_[l]) {
+      w += flows_[e.flow].weight * e.count;
     }
     weight_sum_[l] = w;
     if (w > 0) {
@@ -274,15 +397,23 @@ void FlowNetwork::fill() {
       }
     }
     touched_.clear();
+    ++batch_stamp_;
+    for (LinkId l : batch_) {
+      batch_mark_[l] = batch_stamp_;
+    }
     for (LinkId l : batch_) {
       // Rounding can leave a saturated link's residual a hair below what its last flows
       // need; never hand out a zero rate, which would stall a flow forever.
       const double share = std::max(c.share, capacity_[l] * 1e-12);
-      for (FlowId f : on_link_[l]) {
+      for (const Entry& e : on_link_[l]) {
+        const FlowId f = e.flow;
         if (flows_[f].fixed == stamp_) {
           continue;
         }
         fix(f, share);
+        if (e.count != flows_[f].members && !members_saturated(f)) {
+          inexact_.push_back(f);
+        }
         const Flow& flow = flows_[f];
         for (std::size_t i = flow.path_begin; i < flow.path_begin + flow.path_size; ++i) {
           const LinkId other = paths_[i];

@@ -20,6 +20,20 @@
 // connected to it through shared links (transitively): the component. solve() re-runs
 // progressive filling on the components touched since the last solve and reports which flows
 // changed rate, so a change among ten thousand independent flows costs one component's work.
+//
+// Bundles. A bundle stands for M member flows with their own paths, all of multiplicity w and
+// cap m, that share one rate: on link l it weighs w x (members crossing l). Progressive
+// filling on the bundle is step for step the filling of its members as separate flows as
+// long as the members are fixed together, i.e. whenever a step fixes the bundle, every member
+// crosses a link that saturates in that step (or the cap binds, which it does for all alike):
+// the unfixed weight on every link, hence every share, is then the same in both views.
+// Max-min rates are unique, so under that condition the bundle's rate is exactly each member's
+// rate. solve() checks the condition every time it fixes a bundle (at once when the link
+// fixing it is crossed by every member, else member by member) and lists the bundles that fail
+// it in inexact(): their rates, and those of flows in their components, are not max-min fair
+// until the caller replaces each by its members (remove, then add each member path) and solves
+// again. A collective's symmetric traffic (all-to-all, ring hops) passes the check, so
+// millions of flows cost what thousands do.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +56,12 @@ class FlowNetwork {
   /// an empty path gets an infinite rate). `multiplicity` >= 1 identical members.
   FlowId add(std::span<const LinkId> path, double multiplicity = 1.0,
              double cap = std::numeric_limits<double>::infinity());
+  /// Adds a bundle of member flows (see the header comment): member i crosses
+  /// links[ends[i-1] .. ends[i]) (ends[-1] = 0), each member path non-empty and without
+  /// repeated links. One member is a plain flow.
+  FlowId add_bundle(std::span<const LinkId> links, std::span<const std::uint32_t> ends,
+                    double multiplicity = 1.0,
+                    double cap = std::numeric_limits<double>::infinity());
   /// Removes flows (each active, each once). Removing a batch at once costs one pass over
   /// each affected link, however many of its flows leave.
   void remove(std::span<const FlowId> flows);
@@ -55,13 +75,25 @@ class FlowNetwork {
   /// (including new flows), in increasing id order.
   const std::vector<FlowId>& solve();
 
+  /// Bundles the last solve() could not give one max-min fair rate, in increasing id order;
+  /// the caller must split them (remove, add the members) and solve again.
+  const std::vector<FlowId>& inexact() const { return inexact_; }
+
   /// Rate of each member of `f`, bytes/s (valid after solve()).
   double rate(FlowId f) const { return flows_[f].rate; }
 
   double multiplicity(FlowId f) const { return flows_[f].weight; }
 
+  /// Members of `f`: 1 for a plain flow.
+  std::uint32_t members(FlowId f) const { return flows_[f].members; }
+
+  /// The links `f` crosses, each once (a bundle: the union of its members' paths, sorted).
   std::span<const LinkId> path(FlowId f) const;
-  /// Sum of w_f x_f over the flows on `l`.
+  /// How many members of `f` cross the i-th link of path(f).
+  std::uint32_t path_count(FlowId f, std::size_t i) const;
+  /// Path of member `m` of bundle `f` (members(f) > 1).
+  std::span<const LinkId> member_path(FlowId f, std::uint32_t m) const;
+  /// Sum of w_f x_f over the flows on `l`, members counted.
   double load(LinkId l) const;
 
   std::size_t active_flows() const { return active_; }
@@ -70,8 +102,11 @@ class FlowNetwork {
 
  private:
   struct Flow {
-    std::size_t path_begin = 0;  // into paths_ and slots_
+    std::size_t path_begin = 0;    // into paths_ and slots_
+    std::size_t member_begin = 0;  // bundles: member i = member_links_[member_ends_[b+i] ..
+                                   // member_ends_[b+i+1]), b = member_begin
     std::uint32_t path_size = 0;
+    std::uint32_t members = 1;
     double weight = 1;
     double cap = 0;
     double rate = 0;
@@ -80,21 +115,39 @@ class FlowNetwork {
     std::uint32_t fixed = 0;  // stamp: rate fixed in the current fill
   };
 
+  // A flow on a link, with how many of its members cross the link (1 for a plain flow).
+  struct Entry {
+    FlowId flow;
+    std::uint32_t count;
+  };
+
+  FlowId new_flow();
+  void push_entry(FlowId f, LinkId l, std::uint32_t count);
   void fill();
   void fix(FlowId f, double rate);
+  bool members_saturated(FlowId f) const;
   void compact_paths();
+  void compact_members();
 
   std::vector<double> capacity_;
-  std::vector<std::vector<FlowId>> on_link_;  // active flows per link, unordered
+  std::vector<std::vector<Entry>> on_link_;  // active flows per link, unordered
   std::vector<std::uint32_t> link_mark_;
   std::vector<std::uint64_t> link_touch_;  // stamp: link queued in the current filling step
   std::uint64_t touch_stamp_ = 0;
   std::vector<LinkId> touched_;
-  std::vector<LinkId> batch_;  // links saturating in the current step
+  std::vector<LinkId> batch_;              // links saturating in the current step
+  std::vector<std::uint64_t> batch_mark_;  // stamp: link in the current step's batch
+  std::uint64_t batch_stamp_ = 0;
   std::vector<Flow> flows_;
   std::vector<LinkId> paths_;         // arena of paths
   std::vector<std::uint32_t> slots_;  // slots_[i]: index of the flow in on_link_[paths_[i]]
   std::size_t dead_path_entries_ = 0;
+  std::vector<LinkId> member_links_;       // arena of bundle member paths
+  std::vector<std::size_t> member_ends_;   // per bundle: members + 1 offsets into it
+  std::size_t dead_member_entries_ = 0;    // in member_links_ and member_ends_
+  std::vector<LinkId> sorted_;             // add_bundle's scratch: the union of member paths
+  std::vector<std::uint32_t> link_count_;  // add_bundle's scratch: members per link
+  std::vector<FlowId> inexact_;
   std::vector<FlowId> free_;  // ids of removed flows, reused
   std::vector<LinkId> dirty_links_;
   std::vector<FlowId> dirty_flows_;  // new flows on empty paths

@@ -29,6 +29,7 @@ class Replayer {
   Replayer(const Trace& trace, const Network& network, NetworkModel model)
       : trace_(trace), network_(network), model_(model), flows_(capacities(network)) {
     result_.ops.resize(trace.size());
+    result_.member_ends.resize(trace.member_count());
     result_.links.resize(network.links().size());
     link_active_.resize(network.links().size(), 0);
     busy_since_.resize(network.links().size());
@@ -38,8 +39,9 @@ class Replayer {
       transfers += trace.op(op).kind == OpKind::kTransfer ? 1 : 0;
     }
     // Room for every transfer at once (the common case of a collective's burst), paths of a
-    // few hops each; vectors grow past that if they must.
-    flows_.reserve(transfers, 8 * transfers);
+    // few hops each (a bundle's path: the union of its members'); vectors grow past that if
+    // they must.
+    flows_.reserve(transfers, 8 * transfers + 2 * trace.member_count());
     active_.reserve(transfers);
   }
 
@@ -68,12 +70,16 @@ class Replayer {
   }
 
  private:
+  static constexpr std::uint32_t kWhole = std::numeric_limits<std::uint32_t>::max();
+
   struct ActiveFlow {
     OpId op = kNoOp;
     double remaining = 0;  // bytes per member
     double rate = 0;       // bytes/s per member, as last seen
     Time last;
+    Time latency;  // after the last byte: path + extra (a whole bundle: its members' largest)
     std::uint32_t version = 0;
+    std::uint32_t member = kWhole;  // a bundle member split off on its own: its index
   };
 
   static std::vector<double> capacities(const Network& network) {
@@ -125,7 +131,6 @@ class Replayer {
       streams_[it->second].ops.push_back(op);
     }
     ready_.assign(n, false);
-    latency_of_.resize(n);
   }
 
   void on_ready(OpId op, Time now, OpId blocker) {
@@ -170,7 +175,86 @@ class Replayer {
     return b == kNoOp ? Time() : result_.ops[b].end;
   }
 
+  // A started transfer's flows not yet drained, kept where its dependency count was (zero
+  // from the moment it started: nothing else reads it again).
+  std::uint32_t& flows_left(OpId op) { return pending_deps_[op]; }
+
+  Time path_latency(std::span<const LinkId> path) const {
+    Time latency;
+    for (LinkId l : path) {
+      latency += network_.link(l).latency;
+    }
+    return latency;
+  }
+
+  // Registers `f` as (part of) transfer `op`'s flows: its links become busy.
+  ActiveFlow& track(FlowId f, OpId op, double remaining, Time now) {
+    if (active_.size() <= f) {
+      active_.resize(f + 1);
+    }
+    ActiveFlow& a = active_[f];
+    a.op = op;
+    a.remaining = remaining;
+    a.rate = 0;
+    a.last = now;
+    a.member = kWhole;
+    ++a.version;
+    for (LinkId l : flows_.path(f)) {
+      if (link_active_[l]++ == 0) {
+        busy_since_[l] = now;
+      }
+    }
+    return a;
+  }
+
+  void start_bundle(OpId op, const Trace::Op& o, Time now) {
+    const std::span<const Member> members = trace_.members(op);
+    member_links_.clear();
+    member_path_ends_.clear();
+    Time latest;  // analytical: the last arrival; flow: the largest latency
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      const Member& m = members[i];
+      network_.route(m.src, m.dst, m.salt, path_);
+      const Time latency = o.duration + path_latency(path_);
+      double min_capacity = std::numeric_limits<double>::infinity();
+      for (LinkId l : path_) {
+        min_capacity = std::min(min_capacity, network_.link(l).capacity.bytes_per_s());
+        result_.links[l].bytes += o.bytes * o.multiplicity;
+      }
+      Time& arrival = result_.member_ends[o.members_begin() + i];
+      if (o.bytes <= 0) {
+        arrival = now + latency;
+        latest = std::max(latest, arrival);
+      } else if (model_ == NetworkModel::kAnalytical) {
+        const double rate = std::min(min_capacity / o.multiplicity, o.max_rate);
+        for (LinkId l : path_) {
+          result_.links[l].busy +=
+              Time::from_s(o.bytes * o.multiplicity / network_.link(l).capacity.bytes_per_s());
+        }
+        arrival = now + drain_time(o.bytes, rate) + latency;
+        latest = std::max(latest, arrival);
+      } else {
+        member_links_.insert(member_links_.end(), path_.begin(), path_.end());
+        member_path_ends_.push_back(static_cast<std::uint32_t>(member_links_.size()));
+        latest = std::max(latest, latency);
+      }
+    }
+    if (o.bytes <= 0 || model_ == NetworkModel::kAnalytical) {
+      queue_.schedule(latest, Payload{Payload::kOpEnd, op, 0});
+      return;
+    }
+    const FlowId f =
+        flows_.add_bundle(member_links_, member_path_ends_, o.multiplicity, o.max_rate);
+    track(f, op, o.bytes, now).latency = latest;
+    flows_left(op) = 1;
+    result_.ops[op].end = Time();  // the latest arrival so far, until the op ends
+  }
+
   void start_transfer(OpId op, const Trace::Op& o, Time now) {
+    if (o.members_size > 0) {
+      start_bundle(op, o, now);
+      return;
+    }
     path_.clear();
     if (o.a != o.b) {
       network_.route(o.a, o.b, o.salt, path_);
@@ -200,21 +284,33 @@ class Replayer {
       return;
     }
     const FlowId f = flows_.add(path_, o.multiplicity, o.max_rate);
-    if (active_.size() <= f) {
-      active_.resize(f + 1);
+    track(f, op, o.bytes, now).latency = latency;
+    flows_left(op) = 1;
+    result_.ops[op].end = Time();  // the latest arrival so far, until the op ends
+  }
+
+  // Replaces bundle `f`, which max-min fairness does not give one rate, by its members.
+  void split(FlowId f, Time now) {
+    const ActiveFlow whole = active_[f];
+    const Trace::Op& o = trace_.op(whole.op);
+    const double remaining =
+        std::max(0.0, whole.remaining - whole.rate * (now - whole.last).seconds());
+    const std::uint32_t members = flows_.members(f);
+    for (std::uint32_t m = 0; m < members; ++m) {
+      const std::span<const LinkId> links = flows_.member_path(f, m);
+      path_.assign(links.begin(), links.end());
+      const FlowId g = flows_.add(path_, o.multiplicity, o.max_rate);
+      ActiveFlow& a = track(g, whole.op, remaining, now);
+      a.latency = o.duration + path_latency(path_);
+      a.member = m;
     }
-    ActiveFlow& a = active_[f];
-    a.op = op;
-    a.remaining = o.bytes;
-    a.rate = 0;
-    a.last = now;
-    ++a.version;
-    latency_of_[op] = latency;  // kept until the flow drains
-    for (LinkId l : path_) {
-      if (link_active_[l]++ == 0) {
-        busy_since_[l] = now;
-      }
+    for (LinkId l : flows_.path(f)) {
+      --link_active_[l];  // its members hold every one of its links
     }
+    flows_.remove(f);
+    active_[f].op = kNoOp;
+    ++active_[f].version;
+    flows_left(whole.op) += members - 1;
   }
 
   static Time drain_time(double bytes, double rate) {
@@ -242,7 +338,23 @@ class Replayer {
       drained_.push_back(p.id);  // removed together before the next solve
       a.op = kNoOp;
       ++a.version;
-      queue_.schedule(now + latency_of_[op], Payload{Payload::kOpEnd, op, 0});
+      const Trace::Op& o = trace_.op(op);
+      if (o.members_size > 0) {  // when the members arrive
+        if (a.member != kWhole) {
+          result_.member_ends[o.members_begin() + a.member] = now + a.latency;
+        } else {
+          for (std::uint32_t m = 0; m < o.members_size; ++m) {
+            const std::span<const LinkId> path =
+                o.members_size == 1 ? flows_.path(p.id) : flows_.member_path(p.id, m);
+            result_.member_ends[o.members_begin() + m] = now + o.duration + path_latency(path);
+          }
+        }
+      }
+      Time& arrival = result_.ops[op].end;  // the latest so far
+      arrival = std::max(arrival, now + a.latency);
+      if (--flows_left(op) == 0) {
+        queue_.schedule(arrival, Payload{Payload::kOpEnd, op, 0});
+      }
       return;
     }
     const OpId op = p.id;
@@ -275,17 +387,28 @@ class Replayer {
       flows_.remove(drained_);
       drained_.clear();
     }
-    for (FlowId f : flows_.solve()) {
-      ActiveFlow& a = active_[f];
-      if (a.op == kNoOp) {
-        continue;
+    for (;;) {
+      for (FlowId f : flows_.solve()) {
+        ActiveFlow& a = active_[f];
+        if (a.op == kNoOp) {
+          continue;
+        }
+        a.remaining = std::max(0.0, a.remaining - a.rate * (now - a.last).seconds());
+        a.last = now;
+        a.rate = flows_.rate(f);
+        ++a.version;
+        const Time drain = std::isinf(a.rate) ? Time() : drain_time(a.remaining, a.rate);
+        queue_.schedule(now + drain, Payload{Payload::kFlowDrained, f, a.version});
       }
-      a.remaining = std::max(0.0, a.remaining - a.rate * (now - a.last).seconds());
-      a.last = now;
-      a.rate = flows_.rate(f);
-      ++a.version;
-      const Time drain = std::isinf(a.rate) ? Time() : drain_time(a.remaining, a.rate);
-      queue_.schedule(now + drain, Payload{Payload::kFlowDrained, f, a.version});
+      if (flows_.inexact().empty()) {
+        return;
+      }
+      // Bundles whose members max-min fairness does not treat alike: run their members as
+      // separate flows from now on and solve again (rates above were set for no time).
+      split_.assign(flows_.inexact().begin(), flows_.inexact().end());
+      for (FlowId f : split_) {
+        split(f, now);
+      }
     }
   }
 
@@ -326,11 +449,13 @@ class Replayer {
   std::vector<std::uint32_t> stream_of_;
   std::vector<Stream> streams_;
   std::vector<ActiveFlow> active_;
-  std::vector<Time> latency_of_;  // per transfer op: path + extra latency
   std::vector<std::uint32_t> link_active_;
   std::vector<Time> busy_since_;
   std::vector<LinkId> path_;
   std::vector<FlowId> drained_;  // flows drained at the current time, not yet removed
+  std::vector<FlowId> split_;
+  std::vector<LinkId> member_links_;  // start_bundle's scratch: member paths, end to end
+  std::vector<std::uint32_t> member_path_ends_;
 };
 
 }  // namespace

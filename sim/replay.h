@@ -9,6 +9,10 @@
 //                  r = min(min over path links of C_l / multiplicity, max_rate)
 //                which is exactly what kFlow gives a transfer that is alone on its path.
 //
+// A bundle (trace.h) ends when its last member arrives: kFlow runs it as one FlowNetwork bundle
+// while max-min fairness gives its members one rate, and as separate flows from the moment it
+// does not (flow_network.h); kAnalytical times each member as above.
+//
 // Compute ops occupy their (gpu, stream) one at a time in trace order; delays occupy nothing.
 // The result holds every op's start and end, each link's bytes and busy time, and the
 // critical path: from the last op to finish, back through the op whose end released it.
@@ -39,6 +43,8 @@ struct LinkUsage {
 
 struct ReplayResult {
   std::vector<OpTiming> ops;
+  /// When each bundle member arrived: member i of op `id` at [trace.op(id).members_begin() + i].
+  std::vector<Time> member_ends;
   std::vector<LinkUsage> links;
   std::vector<OpId> critical_path;  // first op to last
   Time makespan;

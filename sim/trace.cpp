@@ -15,6 +15,9 @@ TagId Trace::tag(std::string_view name) {
   return static_cast<TagId>(tag_names_.size() - 1);
 }
 
+// Ops are the bulk of a large trace's memory: keep them at one cache line.
+static_assert(sizeof(Trace::Op) == 64);
+
 OpId Trace::push(Op op, std::span<const OpId> deps) {
   const auto id = static_cast<OpId>(ops_.size());
   for (OpId d : deps) {
@@ -53,6 +56,24 @@ OpId Trace::transfer(EndpointId src, EndpointId dst, double bytes, TagId tag,
   op.duration = options.extra_latency;
   op.salt = options.salt;
   return push(op, deps);
+}
+
+OpId Trace::transfer_bundle(std::span<const Member> members, double bytes, TagId tag,
+                            std::span<const OpId> deps, const TransferOptions& options) {
+  if (members.empty()) {
+    throw std::logic_error("a transfer bundle needs at least one member");
+  }
+  for (const Member& m : members) {
+    if (m.src == m.dst) {
+      throw std::logic_error("a transfer bundle member from an endpoint to itself");
+    }
+  }
+  TransferOptions first = options;
+  first.salt = members_.size();
+  const OpId id = transfer(members.front().src, members.front().dst, bytes, tag, deps, first);
+  ops_[id].members_size = static_cast<std::uint32_t>(members.size());
+  members_.insert(members_.end(), members.begin(), members.end());
+  return id;
 }
 
 OpId Trace::delay(Time duration, TagId tag, std::span<const OpId> deps) {

@@ -8,6 +8,12 @@
 //              parallel flows of `bytes` each (a collective's channels that share a path),
 //              each member capped at `max_rate` (a protocol or per-channel limit), finishing
 //              `extra_latency` after its last byte arrives (protocol and software latency).
+//   bundle   : a transfer whose `bytes`, multiplicity, cap and extra latency apply to each of
+//              several members, each from its own src to its own dst with its own salt, all
+//              started together; it ends when the last member has arrived. It times exactly
+//              as its members would as separate transfers joined by a zero delay (the replay
+//              checks that max-min fairness gives them one rate and splits them when not:
+//              flow_network.h), for a fraction of the cost when they are many.
 //   delay    : a fixed wait with no resource (a launch overhead, a modelled latency).
 //
 // Ops become ready when all their dependencies have finished; tags let reports group ops
@@ -39,20 +45,32 @@ struct TransferOptions {
   std::uint64_t salt = 0;  // spreads identical (src, dst) transfers over ECMP paths
 };
 
+/// One member of a transfer bundle.
+struct Member {
+  EndpointId src = 0;
+  EndpointId dst = 0;
+  std::uint64_t salt = 0;
+};
+
 class Trace {
  public:
   struct Op {
     OpKind kind = OpKind::kDelay;
     TagId tag = 0;
-    std::uint32_t a = 0;  // compute: gpu; transfer: src
-    std::uint32_t b = 0;  // compute: stream; transfer: dst
-    Time duration;        // compute and delay: duration; transfer: extra latency
+    std::uint32_t a = 0;  // compute: gpu; transfer: src (a bundle: its first member's)
+    std::uint32_t b = 0;  // compute: stream; transfer: dst (a bundle: its first member's)
+    std::uint32_t members_size = 0;  // a bundle: its members; 0: not a bundle
+    Time duration;                   // compute and delay: duration; transfer: extra latency
     double bytes = 0;
     double multiplicity = 1;
-    double max_rate = 0;  // bytes/s per member
-    std::uint64_t salt = 0;
+    double max_rate = 0;           // bytes/s per member
+    std::uint64_t salt = 0;        // a transfer's ECMP salt; a bundle: its first member's index
+                                   // among all members (members_begin())
     std::uint32_t deps_begin = 0;  // into deps_
     std::uint32_t deps_size = 0;
+
+    /// A bundle's first member among all bundles' members (each member has its own salt).
+    std::size_t members_begin() const { return salt; }
   };
 
   /// Registers a tag name (e.g. "attention") and returns its id; the same name, the same id.
@@ -62,6 +80,10 @@ class Trace {
                std::span<const OpId> deps = {});
   OpId transfer(EndpointId src, EndpointId dst, double bytes, TagId tag,
                 std::span<const OpId> deps = {}, const TransferOptions& options = {});
+  /// A bundle (kind kTransfer) of `members` (at least one, each src != dst), `bytes` each;
+  /// `options.salt` is ignored, each member has its own.
+  OpId transfer_bundle(std::span<const Member> members, double bytes, TagId tag,
+                       std::span<const OpId> deps = {}, const TransferOptions& options = {});
   OpId delay(Time duration, TagId tag, std::span<const OpId> deps = {});
 
   std::size_t size() const { return ops_.size(); }
@@ -72,6 +94,28 @@ class Trace {
     return {deps_.data() + ops_[id].deps_begin, ops_[id].deps_size};
   }
 
+  /// Members of all bundles together.
+  std::size_t member_count() const { return members_.size(); }
+
+  /// The members of bundle `id`; empty for any other op.
+  std::span<const Member> members(OpId id) const {
+    return {members_.data() + ops_[id].members_begin(), ops_[id].members_size};
+  }
+
+  /// Calls f(src, dst, salt) for each flow of transfer `id`: a bundle's members, or the
+  /// transfer's own endpoints.
+  template <class F>
+  void for_each_flow(OpId id, F&& f) const {
+    const Op& o = ops_[id];
+    if (o.members_size == 0) {
+      f(o.a, o.b, o.salt);
+      return;
+    }
+    for (const Member& m : members(id)) {
+      f(m.src, m.dst, m.salt);
+    }
+  }
+
   const std::vector<std::string>& tag_names() const { return tag_names_; }
 
  private:
@@ -79,6 +123,7 @@ class Trace {
 
   std::vector<Op> ops_;
   std::vector<OpId> deps_;
+  std::vector<Member> members_;
   std::vector<std::string> tag_names_;
 };
 

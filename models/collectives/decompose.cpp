@@ -86,6 +86,24 @@ class Emitter {
         trace_.transfer(src, dst, payload / channels * wire_ * correction_, tag_, deps, o));
   }
 
+  /// Salt for the next send, in emission order (a bundle's members take theirs one by one, so
+  /// they are routed as they would be as separate sends).
+  std::uint64_t next_salt() { return salt_++; }
+
+  /// Moves `payload` bytes from each member's src to its dst, as send() would one by one, as
+  /// one bundle (sim/trace.h): for traffic that starts together and moves the same bytes.
+  void send_bundle(std::span<const sim::Member> members, double payload, double channels) {
+    if (payload <= 0 || members.empty()) {
+      return;
+    }
+    sim::TransferOptions o;
+    o.multiplicity = channels;
+    o.max_rate = sim::Bandwidth::from_GBps(channel_cap_GBps_ * wire_);
+    const sim::OpId deps[] = {start_};
+    parts_.push_back(
+        trace_.transfer_bundle(members, payload / channels * wire_ * correction_, tag_, deps, o));
+  }
+
   sim::OpId finish() { return trace_.delay(sim::Time(), tag_, parts_); }
 
  private:
@@ -144,19 +162,32 @@ void emit_ring(Emitter& e, const Layout& layout, Collective c, const std::vector
       }
     }
     const double share = per_rank * per_group / nch;
+    if (share <= 0) {
+      continue;
+    }
+    // The hops inside nodes and the hops between them, each a bundle: every hop of a kind
+    // moves the same bytes over the same kind of links, all at once (pipelined).
+    std::vector<sim::Member> inside;
+    std::vector<sim::Member> across;
+    const auto hop = [&](std::uint32_t src, std::uint32_t dst) {
+      const sim::Member m{src, dst, e.next_salt()};
+      (layout.node_of(src) == layout.node_of(dst) ? inside : across).push_back(m);
+    };
     if (c == Collective::kBroadcast || c == Collective::kReduce) {
       // The chain starts (broadcast) or ends (reduce) at the root, the first rank given.
       const auto root = std::find(order.begin(), order.end(), nodes.front().front());
       std::rotate(order.begin(), root, order.end());
+      const bool down = c == Collective::kBroadcast;
       for (std::size_t i = 0; i + 1 < n; ++i) {
-        const bool down = c == Collective::kBroadcast;
-        e.send(down ? order[i] : order[i + 1], down ? order[i + 1] : order[i], share, per_group);
+        hop(down ? order[i] : order[i + 1], down ? order[i + 1] : order[i]);
       }
-      continue;
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        hop(order[i], order[(i + 1) % n]);
+      }
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      e.send(order[i], order[(i + 1) % n], share, per_group);
-    }
+    e.send_bundle(inside, share, per_group);
+    e.send_bundle(across, share, per_group);
   }
 }
 
@@ -225,42 +256,69 @@ void emit_all_to_all(Emitter& e, const std::vector<Ranks>& nodes, double bytes) 
     n += r.size();
   }
   const double per_pair = bytes / static_cast<double>(n);
+  if (per_pair <= 0) {
+    return;
+  }
   if (nodes.size() == 1 || nodes.front().size() == 1 || !uniform(nodes)) {
+    // Pairs start together with the same bytes: one bundle inside a node, else one from
+    // each source (whose members then all cross its own links).
+    std::vector<sim::Member> pairs;
     for (const Ranks& a : nodes) {
       for (std::uint32_t src : a) {
+        if (nodes.size() > 1) {
+          pairs.clear();
+        }
         for (const Ranks& b : nodes) {
           for (std::uint32_t dst : b) {
             if (src != dst) {
-              e.send(src, dst, per_pair, 1);
+              pairs.push_back(sim::Member{src, dst, e.next_salt()});
             }
           }
         }
+        if (nodes.size() > 1) {
+          e.send_bundle(pairs, per_pair, 1);
+        }
       }
+    }
+    if (nodes.size() == 1) {
+      e.send_bundle(pairs, per_pair, 1);
     }
     return;
   }
   // PXN form: source i sends everything for position p of any node to its local GPU p
   // (N x S/n bytes, including the intra-node pair), and GPU p forwards all ppn sources' data
   // for position p of node B straight to B's GPU p (ppn x S/n bytes) on rail p.
+  // Bundles: each node's NVLink exchange, and everything GPU p of a node forwards (one
+  // member per other node, all through its own NIC).
   const std::size_t ppn = nodes.front().size();
   const double count = static_cast<double>(nodes.size());
+  std::vector<sim::Member> inside;
   for (const Ranks& a : nodes) {
+    inside.clear();
     for (std::size_t i = 0; i < ppn; ++i) {
       for (std::size_t p = 0; p < ppn; ++p) {
         if (i != p) {
-          e.send(a[i], a[p], per_pair * count, 1);
+          inside.push_back(sim::Member{a[i], a[p], e.next_salt()});
         }
       }
     }
+    e.send_bundle(inside, per_pair * count, 1);
   }
+  std::vector<std::vector<sim::Member>> across(ppn);
   for (const Ranks& a : nodes) {
+    for (auto& list : across) {
+      list.clear();
+    }
     for (const Ranks& b : nodes) {
       if (&a == &b) {
         continue;
       }
       for (std::size_t p = 0; p < ppn; ++p) {
-        e.send(a[p], b[p], per_pair * static_cast<double>(ppn), 1);
+        across[p].push_back(sim::Member{a[p], b[p], e.next_salt()});
       }
+    }
+    for (const auto& list : across) {
+      e.send_bundle(list, per_pair * static_cast<double>(ppn), 1);
     }
   }
 }

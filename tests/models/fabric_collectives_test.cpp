@@ -13,8 +13,12 @@
 
 #include "calibrate/profile.h"
 #include "config/node.h"
+#include "models/collectives/decompose.h"
 #include "models/collectives/run.h"
 #include "models/machine.h"
+#include "sim/replay.h"
+#include "tests/support/unbundle.h"
+#include "topology/load.h"
 #include "topology/metrics.h"
 #include "topology/spec.h"
 
@@ -79,4 +83,57 @@ TEST_CASE("all-to-all on a 2:1 oversubscribed tree runs at the bisection bound",
   REQUIRE(t >= uplink_bound_us);
   REQUIRE(t >= bisection_bound_us * (1 - 1e-9));
   REQUIRE(t == Approx(uplink_bound_us).epsilon(0.02));
+}
+
+TEST_CASE("bundled collectives time exactly as their transfers one by one", "[analytic]") {
+  // The decomposition bundles symmetric traffic (ring hops inside and between nodes, the PXN
+  // all-to-all's legs, a node's all-to-all); written out as one transfer per member
+  // (tests/support/unbundle.h) the flow model must give the same times and link bytes. On
+  // 4 nodes of the h100-superpod preset (rail-optimised, PXN) and on the 16-node tree above,
+  // at sizes where latency and bandwidth each dominate.
+  const auto spec = topology::load_topology_arg("h100-superpod", 32);
+  const models::Machine pod = models::build_machine(spec, calibrate::builtin_profile("h100-sxm"));
+  const models::Machine flat = tree(2.0);
+
+  struct Case {
+    const models::Machine* machine;
+    std::uint32_t gpus;
+    models::Collective c;
+    models::Forced forced;
+  };
+
+  const std::vector<Case> cases = {
+      {&pod, 32, models::Collective::kAllToAll, {}},
+      {&pod, 8, models::Collective::kAllToAll, {}},
+      {&pod, 32, models::Collective::kAllGather, {models::Algo::kRing, {}}},
+      {&pod, 32, models::Collective::kReduceScatter, {models::Algo::kRing, {}}},
+      {&pod, 32, models::Collective::kAllReduce, {models::Algo::kRing, {}}},
+      {&pod, 16, models::Collective::kBroadcast, {models::Algo::kRing, {}}},
+      {&flat, 16, models::Collective::kAllToAll, {}},
+      {&flat, 16, models::Collective::kAllGather, {models::Algo::kRing, {}}},
+  };
+  for (const Case& k : cases) {
+    for (const double bytes : {1e5, 1e9}) {
+      std::vector<std::uint32_t> ranks(k.gpus);
+      std::iota(ranks.begin(), ranks.end(), 0u);
+      const models::Prediction plan =
+          models::plan_collective(k.machine->layout, k.c, ranks, bytes, k.forced);
+      REQUIRE(plan.available);
+      sim::Trace trace;
+      const sim::OpId end = models::emit_collective(trace, k.machine->layout, k.c, ranks, bytes,
+                                                    plan, trace.tag("c"));
+      INFO(models::spec(k.c).name << " on " << k.gpus << " GPUs, " << bytes << " B, "
+                                  << models::algo_name(plan.algo));
+      std::vector<sim::OpId> ends;
+      const sim::Trace separate = test::unbundle(trace, ends);
+      REQUIRE(separate.size() > trace.size());  // something was bundled
+      const auto r = sim::replay(trace, k.machine->network, sim::NetworkModel::kFlow);
+      const auto u = sim::replay(separate, k.machine->network, sim::NetworkModel::kFlow);
+      REQUIRE(r.ops[end].end.seconds() == Approx(u.ops[ends[end]].end.seconds()).epsilon(1e-12));
+      for (std::size_t l = 0; l < r.links.size(); ++l) {
+        REQUIRE(r.links[l].bytes == Approx(u.links[l].bytes).epsilon(1e-12));
+      }
+      REQUIRE(r.events < u.events);
+    }
+  }
 }

@@ -181,3 +181,124 @@ TEST_CASE("random systems satisfy capacity and the max-min bottleneck property",
     }
   }
 }
+
+TEST_CASE("a bundle weighs each link by the members crossing it", "[unit][analytic]") {
+  // Members m1 = {l0, l1}, m2 = {l0, l2}; l0 = 12, l1 = l2 = 10 B/s. Both members cross l0:
+  // share 12/2 = 6 < 10, so each member gets 6, and l0 carries 2 x 6 = 12 (bytes conserved:
+  // the bundle's load is its members'). One rate fits both: nothing is inexact.
+  FlowNetwork net({12.0, 10.0, 10.0});
+  const std::vector<LinkId> links{0, 1, 0, 2};
+  const std::vector<std::uint32_t> ends{2, 4};
+  const FlowId b = net.add_bundle(links, ends);
+  net.solve();
+  REQUIRE(net.inexact().empty());
+  REQUIRE(net.members(b) == 2);
+  REQUIRE(net.rate(b) == Approx(6.0));
+  REQUIRE(net.load(0) == Approx(12.0));
+  REQUIRE(net.load(1) == Approx(6.0));
+  REQUIRE(std::vector<LinkId>(net.path(b).begin(), net.path(b).end()) ==
+          std::vector<LinkId>{0, 1, 2});
+  REQUIRE(net.path_count(b, 0) == 2);
+  REQUIRE(std::vector<LinkId>(net.member_path(b, 1).begin(), net.member_path(b, 1).end()) ==
+          std::vector<LinkId>{0, 2});
+}
+
+TEST_CASE("a bundle whose members saturate together needs no common link", "[unit][analytic]") {
+  // m1 = {l0}, m2 = {l1}, both 4 B/s, and a plain flow on l1 with multiplicity 1: l0 share
+  // 4/1 = 4, l1 share 4/2 = 2. l1 saturates first and fixes m2 at 2, but m1 (alone on l0)
+  // would reach 4: the bundle is reported inexact. Without the plain flow both links saturate
+  // in the same step at 4: exact.
+  const std::vector<LinkId> links{0, 1};
+  const std::vector<std::uint32_t> ends{1, 2};
+  FlowNetwork alone({4.0, 4.0});
+  const FlowId a = alone.add_bundle(links, ends);
+  alone.solve();
+  REQUIRE(alone.inexact().empty());
+  REQUIRE(alone.rate(a) == Approx(4.0));
+  FlowNetwork shared({4.0, 4.0});
+  const FlowId b = shared.add_bundle(links, ends);
+  shared.add(std::vector<LinkId>{1});
+  shared.solve();
+  REQUIRE(shared.inexact() == std::vector<FlowId>{b});
+}
+
+TEST_CASE("random bundles: a rate solve() accepts is every member's max-min rate", "[property]") {
+  // The same system twice: once with a bundle, once with its members as separate flows. When
+  // solve() reports the bundle exact, every member's own rate equals the bundle's and every
+  // other flow's rate is unchanged; when inexact, splitting it reproduces the separate run.
+  std::mt19937_64 rng(20261124);
+  int exact = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const std::size_t links = 2 + below(rng, 8);
+    std::vector<double> capacity(links);
+    for (double& c : capacity) {
+      c = 1.0 + static_cast<double>(below(rng, 4));  // few values: ties are common
+    }
+    const auto random_path = [&] {
+      std::vector<LinkId> path;
+      for (LinkId l = 0; l < links; ++l) {
+        if (below(rng, 3) == 0) {
+          path.push_back(l);
+        }
+      }
+      if (path.empty()) {
+        path.push_back(static_cast<LinkId>(below(rng, links)));
+      }
+      return path;
+    };
+    std::vector<std::vector<LinkId>> plain(below(rng, 5));
+    for (auto& p : plain) {
+      p = random_path();
+    }
+    std::vector<std::vector<LinkId>> members(2 + below(rng, 3));
+    std::vector<LinkId> member_links;
+    std::vector<std::uint32_t> ends;
+    for (auto& p : members) {
+      p = random_path();
+      member_links.insert(member_links.end(), p.begin(), p.end());
+      ends.push_back(static_cast<std::uint32_t>(member_links.size()));
+    }
+    const double weight = 1.0 + static_cast<double>(below(rng, 2));
+    FlowNetwork bundled(capacity);
+    FlowNetwork separate(capacity);
+    std::vector<FlowId> plain_b;
+    std::vector<FlowId> plain_s;
+    for (const auto& p : plain) {
+      plain_b.push_back(bundled.add(p));
+      plain_s.push_back(separate.add(p));
+    }
+    FlowId b = bundled.add_bundle(member_links, ends, weight);
+    std::vector<FlowId> member_s;
+    for (const auto& p : members) {
+      member_s.push_back(separate.add(p, weight));
+    }
+    bundled.solve();
+    separate.solve();
+    std::vector<FlowId> member_b(members.size(), b);
+    if (bundled.inexact().empty()) {
+      ++exact;
+    } else {
+      REQUIRE(bundled.inexact() == std::vector<FlowId>{b});
+      for (std::uint32_t m = 0; m < members.size(); ++m) {
+        const auto path = bundled.member_path(b, m);
+        member_b[m] = bundled.add(std::vector<LinkId>(path.begin(), path.end()), weight);
+      }
+      bundled.remove(b);
+      bundled.solve();
+      REQUIRE(bundled.inexact().empty());
+    }
+    INFO("trial " << trial);
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      REQUIRE(bundled.rate(member_b[i]) == Approx(separate.rate(member_s[i])).epsilon(1e-12));
+    }
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+      REQUIRE(bundled.rate(plain_b[i]) == Approx(separate.rate(plain_s[i])).epsilon(1e-12));
+    }
+    for (LinkId l = 0; l < links; ++l) {
+      REQUIRE(bundled.load(l) == Approx(separate.load(l)).epsilon(1e-12).margin(1e-12));
+    }
+  }
+  // Both branches ran.
+  REQUIRE(exact > 20);
+  REQUIRE(exact < 380);
+}

@@ -3,14 +3,18 @@
 // in microseconds.
 #include "sim/replay.h"
 
+#include <cstdlib>
+#include <map>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "sim/trace.h"
 #include "tests/support/tiny_network.h"
+#include "tests/support/unbundle.h"
 
 using attnsim::sim::Bandwidth;
+using attnsim::sim::Member;
 using attnsim::sim::NetworkModel;
 using attnsim::sim::OpId;
 using attnsim::sim::replay;
@@ -18,6 +22,7 @@ using attnsim::sim::Time;
 using attnsim::sim::Trace;
 using attnsim::sim::TransferOptions;
 using attnsim::test::tiny_network;
+using attnsim::test::unbundle;
 
 TEST_CASE("one flow takes latency plus bytes over bandwidth", "[unit][analytic]") {
   // 0 -[link 0: 100 GB/s, 2 us]-> 1. 1e6 bytes: 2 us + 1e6 / 100e9 s = 2 + 10 = 12 us.
@@ -142,4 +147,97 @@ TEST_CASE("bytes are conserved and replay is deterministic", "[property]") {
     REQUIRE(r1.ops[op].end == r2.ops[op].end);
   }
   REQUIRE(r1.events == r2.events);
+}
+
+TEST_CASE("a bundle ends when its last member arrives", "[unit][analytic]") {
+  // 0 -[l0: 10 GB/s, 1 us]-> 1 and 0 -[l1: 10 GB/s, 3 us]-> 2: members 0->1 and 0->2 of 1e6 B
+  // each drain alone at 100 us; they arrive at 101 and 103 us, the bundle at 103 us.
+  const auto net = tiny_network({{10, 1}, {10, 3}}, 3, {{{0, 1}, {0}}, {{0, 2}, {1}}});
+  Trace t;
+  const std::vector<Member> members{{0, 1, 0}, {0, 2, 0}};
+  const OpId x = t.transfer_bundle(members, 1e6, 0);
+  for (NetworkModel model : {NetworkModel::kFlow, NetworkModel::kAnalytical}) {
+    const auto r = replay(t, net, model);
+    REQUIRE(r.ops[x].end == Time::from_us(103));
+    REQUIRE(r.member_ends == std::vector<Time>{Time::from_us(101), Time::from_us(103)});
+    REQUIRE(r.links[0].bytes == 1e6);
+    REQUIRE(r.links[1].bytes == 1e6);
+  }
+}
+
+TEST_CASE("bundles time exactly as their members as separate transfers", "[property]") {
+  // A star: endpoint e reaches the hub over link e (up) and leaves it over link 4 + e (down),
+  // capacities 10..40 GB/s. Bundles of random members, plain transfers and compute in random
+  // dependency chains, with shares that sometimes split a bundle mid-way (members on
+  // different bottlenecks) and sometimes do not; the unbundled trace is the oracle.
+  std::map<std::pair<attnsim::sim::EndpointId, attnsim::sim::EndpointId>,
+           std::vector<attnsim::sim::LinkId>>
+      routes;
+  for (std::uint32_t a = 0; a < 4; ++a) {
+    for (std::uint32_t b = 0; b < 4; ++b) {
+      if (a != b) {
+        routes[{a, b}] = {a, 4 + b};
+      }
+    }
+  }
+  const auto net = tiny_network(
+      {{10, 1}, {20, 1}, {20, 2}, {40, 1}, {10, 2}, {20, 1}, {30, 1}, {40, 2}}, 4, routes);
+  std::uint64_t state = 7;
+  const auto below = [&](std::uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  for (int trial = 0; trial < 100; ++trial) {
+    Trace t;
+    std::vector<OpId> ops;
+    for (int i = 0; i < 12; ++i) {
+      std::vector<OpId> deps;
+      if (!ops.empty() && below(2) == 0) {
+        deps.push_back(ops[below(ops.size())]);
+      }
+      TransferOptions o;
+      o.multiplicity = 1.0 + static_cast<double>(below(2));
+      if (below(4) == 0) {
+        o.max_rate = Bandwidth::from_GBps(3);
+      }
+      o.extra_latency = Time::from_us(static_cast<double>(below(3)));
+      const double bytes = 1e5 * static_cast<double>(1 + below(5));
+      const auto src = static_cast<std::uint32_t>(below(4));
+      const auto dst = static_cast<std::uint32_t>((src + 1 + below(3)) % 4);
+      switch (below(3)) {
+        case 0:
+          ops.push_back(t.transfer(src, dst, bytes, 0, deps, o));
+          break;
+        case 1:
+          ops.push_back(t.compute(src, 0, Time::from_us(static_cast<double>(below(20))), 0, deps));
+          break;
+        default: {
+          std::vector<Member> members;
+          const std::uint64_t n = 2 + below(4);
+          for (std::uint64_t m = 0; m < n; ++m) {
+            const auto a = static_cast<std::uint32_t>(below(4));
+            members.push_back({a, static_cast<std::uint32_t>((a + 1 + below(3)) % 4), m});
+          }
+          ops.push_back(t.transfer_bundle(members, bytes, 0, deps, o));
+          break;
+        }
+      }
+    }
+    std::vector<OpId> ends;
+    const Trace separate = unbundle(t, ends);
+    for (NetworkModel model : {NetworkModel::kFlow, NetworkModel::kAnalytical}) {
+      const auto r = replay(t, net, model);
+      const auto u = replay(separate, net, model);
+      INFO("trial " << trial << " makespan " << r.makespan.ps() << " ps vs " << u.makespan.ps());
+      // To the picosecond grid of event times (drain times round to it after each change).
+      REQUIRE(std::abs(r.makespan.ps() - u.makespan.ps()) <= 2);
+      for (OpId op = 0; op < t.size(); ++op) {
+        REQUIRE(std::abs(r.ops[op].end.ps() - u.ops[ends[op]].end.ps()) <= 2);
+      }
+      for (std::size_t l = 0; l < r.links.size(); ++l) {
+        REQUIRE(r.links[l].bytes == Approx(u.links[l].bytes));
+        REQUIRE(std::abs(r.links[l].busy.ps() - u.links[l].busy.ps()) <= 2);
+      }
+    }
+  }
 }

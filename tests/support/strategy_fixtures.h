@@ -40,7 +40,9 @@ inline std::map<std::uint32_t, double> strategy_bytes_sent(const models::StepTra
   for (sim::OpId id = 0; id < step.trace.size(); ++id) {
     const sim::Trace::Op& op = step.trace.op(id);
     if (op.kind == sim::OpKind::kTransfer && op.tag == step.tags.attention_comm) {
-      sent[op.a] += op.bytes * op.multiplicity;
+      step.trace.for_each_flow(id, [&](std::uint32_t src, std::uint32_t, std::uint64_t) {
+        sent[src] += op.bytes * op.multiplicity;
+      });
     }
   }
   return sent;
