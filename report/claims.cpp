@@ -15,7 +15,45 @@ namespace {
 constexpr double kTolerance = 0.10;  // a claim missed by at most 10 % holds
 
 bool higher_is_better(const std::string& metric) {
-  return metric == "tokens_per_s" || metric == "mfu";
+  return metric == "tokens_per_s" || metric == "mfu" || metric == "speedup";
+}
+
+// The point of `strategy` (a strategy or series name) in cell (g, s); kNone if none.
+std::size_t find_point(const Results& results, const Projection& projection, std::size_t g,
+                       std::size_t s, const std::string& strategy) {
+  for (std::size_t k = 0; k < projection.series.size(); ++k) {
+    const std::size_t i = projection.at(k, g, s);
+    if (i != kNone &&
+        (results.points[i].strategy == strategy || projection.series[k] == strategy)) {
+      return i;
+    }
+  }
+  return kNone;
+}
+
+// The skipped sweep point a claim names, if the sweep skipped it: every axis the skip's
+// parameters give (GPU count, sequence length, strategy) agrees with the claim's.
+const Skipped* skipped_for(const Results& results, const Claim& claim) {
+  if (claim.strategy.empty()) {
+    return nullptr;
+  }
+  for (const Skipped& k : results.skipped) {
+    const nlohmann::json& p = k.parameters;
+    const auto agrees = [&p](const char* key, const nlohmann::json& want) {
+      return !p.contains(key) || p[key] == want;
+    };
+    if (agrees("gpus", claim.gpus) && agrees("workload.sequence_length", claim.sequence_length) &&
+        agrees("parallelism.strategy", claim.strategy)) {
+      return &k;
+    }
+  }
+  return nullptr;
+}
+
+std::string factor(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2g", x);
+  return buf;
 }
 
 std::string format_metric(const std::string& metric, double v) {
@@ -34,13 +72,10 @@ std::string format_metric(const std::string& metric, double v) {
   if (metric == "comm_bytes_per_token") {
     return format_count(v) + "B per token";
   }
+  if (metric == "speedup") {
+    return factor(v) + "x";
+  }
   return v != 0 ? "fits" : "does not fit";
-}
-
-std::string factor(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2g", x);
-  return buf;
 }
 
 double hbm_of(const Results& results, const Point& p) {
@@ -90,9 +125,9 @@ std::string time_reason(const Point& p) {
 }  // namespace
 
 const std::vector<std::string>& claim_metrics() {
-  static const std::vector<std::string> names = {"tokens_per_s",         "mfu",
-                                                 "step_time_s",          "memory_per_gpu_bytes",
-                                                 "comm_bytes_per_token", "fits_memory"};
+  static const std::vector<std::string> names = {
+      "tokens_per_s",         "mfu",         "step_time_s", "memory_per_gpu_bytes",
+      "comm_bytes_per_token", "fits_memory", "speedup"};
   return names;
 }
 
@@ -105,6 +140,14 @@ std::vector<Claim> parse_claims(const config::Node& claims) {
     claim.sequence_length = c.count("sequence_length");
     claim.strategy = c.string_or("strategy", "");
     claim.metric = c.one_of("metric", claim_metrics());
+    if (claim.metric == "speedup") {
+      claim.baseline = c.string("baseline");
+      if (claim.strategy.empty()) {
+        c.child("strategy", "the strategy claimed faster than the baseline");
+      }
+    } else if (c.has("baseline")) {
+      c.child("baseline").fail("no baseline (only a speedup claim has one)");
+    }
     if (claim.metric == "fits_memory") {
       claim.value = c.boolean("value") ? 1 : 0;
     } else {
@@ -151,29 +194,30 @@ std::vector<ClaimVerdict> judge_claims(const Results& results, const Projection&
     if (g != projection.gpus.end() && s != projection.sequence_lengths.end()) {
       const auto gi = static_cast<std::size_t>(g - projection.gpus.begin());
       const auto si = static_cast<std::size_t>(s - projection.sequence_lengths.begin());
-      if (claim.strategy.empty()) {
-        v.point = projection.best_at(gi, si).point;
-      } else {
-        for (std::size_t k = 0; k < projection.series.size(); ++k) {
-          const std::size_t i = projection.at(k, gi, si);
-          if (i != kNone && (results.points[i].strategy == claim.strategy ||
-                             projection.series[k] == claim.strategy)) {
-            v.point = i;
-            break;
-          }
-        }
+      v.point = claim.strategy.empty() ? projection.best_at(gi, si).point
+                                       : find_point(results, projection, gi, si, claim.strategy);
+      if (!claim.baseline.empty()) {
+        v.baseline = find_point(results, projection, gi, si, claim.baseline);
       }
     }
-    if (v.point == kNone) {
+    if (const Skipped* skip = v.point == kNone ? skipped_for(results, claim) : nullptr) {
+      v.verdict = "does not apply";
+      v.reason = skip->reason;
+      out.push_back(std::move(v));
+      continue;
+    }
+    if (v.point == kNone || (!claim.baseline.empty() && v.baseline == kNone)) {
       v.verdict = "not in the sweep";
-      v.reason = "the sweep has no " + (claim.strategy.empty() ? "" : claim.strategy + " ") +
-                 "point on " + std::to_string(claim.gpus) + " GPUs at " +
-                 format_tokens(claim.sequence_length) + " tokens";
+      const std::string missing = v.point == kNone ? claim.strategy : claim.baseline;
+      v.reason = "the sweep has no " + (missing.empty() ? "" : missing + " ") + "point on " +
+                 std::to_string(claim.gpus) + " GPUs at " + format_tokens(claim.sequence_length) +
+                 " tokens";
       out.push_back(std::move(v));
       continue;
     }
     const Point& p = results.points[v.point];
-    v.projected = claim_metric(p, claim.metric);
+    v.projected = claim.metric == "speedup" ? results.points[v.baseline].step_time_s / p.step_time_s
+                                            : claim_metric(p, claim.metric);
     const std::string who = p.strategy + " on " + std::to_string(p.gpus) + " GPUs at " +
                             format_tokens(p.sequence_length) + " tokens";
     if (claim.metric == "fits_memory" || !p.fits_memory) {
@@ -187,10 +231,15 @@ std::vector<ClaimVerdict> judge_claims(const Results& results, const Projection&
     const double shortfall =
         higher_is_better(claim.metric) ? claim.value / v.projected : v.projected / claim.value;
     v.verdict = shortfall <= 1 + kTolerance ? "holds" : "off by " + factor(shortfall) + "x";
-    v.reason =
-        who + " projects " + format_metric(claim.metric, v.projected) + " against " +
-        format_metric(claim.metric, claim.value) + " claimed; " +
-        (claim.metric == "memory_per_gpu_bytes" ? memory_reason(results, p) : time_reason(p));
+    v.reason = who + " projects " + format_metric(claim.metric, v.projected) + " against " +
+               format_metric(claim.metric, claim.value) + " claimed; ";
+    if (claim.metric == "speedup") {
+      const Point& b = results.points[v.baseline];
+      v.reason += b.strategy + " " + time_reason(b) + "; " + p.strategy + " " + time_reason(p);
+    } else {
+      v.reason +=
+          claim.metric == "memory_per_gpu_bytes" ? memory_reason(results, p) : time_reason(p);
+    }
     out.push_back(std::move(v));
   }
   return out;

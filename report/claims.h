@@ -11,12 +11,16 @@
 // "strategy" is optional: without it the claim is judged on the best point of that cell (the
 // fastest that fits). Metrics: tokens_per_s and mfu (higher is better); step_time_s,
 // memory_per_gpu_bytes and comm_bytes_per_token (lower is better; bytes every GPU sends in a
-// step, summed over GPUs, per token of the step); fits_memory (value true).
+// step, summed over GPUs, per token of the step); fits_memory (value true); speedup (higher is
+// better): the step time of the series named by "baseline" over the claim's at the same cell,
+// as in "head-parallel is 30x faster than ring" ({"strategy": "head_parallel", "baseline":
+// "ring", "metric": "speedup", "value": 30}).
 //
 // Verdicts: "holds" when the projection meets the claim or misses it by at most 10 %;
 // "off by N x" otherwise (N the factor by which the claim is too optimistic); "does not fit in
 // memory" when the point needs more than the GPU's HBM (a claim on fits_memory is judged by
-// that alone); "not in the sweep" when no point matches.
+// that alone); "does not apply" when the sweep skipped that point because its strategy does not
+// apply there (the reason is the skip's); "not in the sweep" when no point matches.
 #pragma once
 
 #include <cstdint>
@@ -34,16 +38,18 @@ struct Claim {
   std::int64_t gpus = 0;
   std::int64_t sequence_length = 0;
   std::string strategy;  // "" = the best of the cell
+  std::string baseline;  // speedup: the series compared with
   std::string metric;
   double value = 0;
 };
 
 struct ClaimVerdict {
   Claim claim;
-  std::size_t point = kNone;  // the point judged
-  double projected = 0;       // the metric as projected (0 when no point)
-  std::string verdict;        // "holds", "off by 3.2x", "does not fit in memory", ...
-  std::string reason;         // one sentence from the numbers
+  std::size_t point = kNone;     // the point judged
+  std::size_t baseline = kNone;  // speedup: the baseline's point
+  double projected = 0;          // the metric as projected (0 when no point)
+  std::string verdict;           // "holds", "off by 3.2x", "does not fit in memory", ...
+  std::string reason;            // one sentence from the numbers
 };
 
 /// The metric names claims may use.

@@ -179,6 +179,30 @@ TEST_CASE("claims are judged against the projection with a verdict and a reason"
   CHECK(v[7].projected == Approx(1e6));
   CHECK(v[7].verdict == "holds");
 
+  // Speedups: ring over ulysses at 16 GPUs, 1K tokens: 0.9 s / 0.7 s = 1.29x.
+  r.scenario["claims"] = nlohmann::json::parse(R"([
+    {"text": "ring 1.2x faster than ulysses", "gpus": 16, "sequence_length": 1024,
+     "strategy": "ring", "baseline": "ulysses", "metric": "speedup", "value": 1.2},
+    {"text": "ring 3x faster than ulysses", "gpus": 16, "sequence_length": 1024,
+     "strategy": "ring", "baseline": "ulysses", "metric": "speedup", "value": 3},
+    {"text": "head_parallel on 64 GPUs", "gpus": 64, "sequence_length": 1024,
+     "strategy": "head_parallel", "metric": "fits_memory", "value": true}
+  ])");
+  r.skipped = {{{{"gpus", 64}, {"parallelism.strategy", "head_parallel"}},
+                "s.json: sweep point 9 of 9: /parallelism/strategy: expected ..."}};
+  const std::vector<report::ClaimVerdict> s = report::judge_claims(r, report::project(r));
+  REQUIRE(s.size() == 3);
+  CHECK(s[0].projected == Approx(0.9 / 0.7));
+  CHECK(s[0].verdict == "holds");
+  CHECK(s[1].verdict == "off by 2.3x");
+  CHECK_THAT(s[1].reason, Catch::StartsWith("ring on 16 GPUs at 1K tokens projects 1.3x against "
+                                            "3x claimed; ulysses of the 900 ms step"));
+  CHECK(s[2].verdict == "does not apply");
+  CHECK(s[2].reason == r.skipped[0].reason);
+
+  r.scenario["claims"][0].erase("baseline");
+  CHECK_THROWS_WITH(report::judge_claims(r, report::project(r)),
+                    "results: /claims/0/baseline: expected a string, got nothing (missing key)");
   r.scenario["claims"][0]["metric"] = "tokens_per_second";
   CHECK_THROWS_WITH(report::judge_claims(r, report::project(r)),
                     Catch::StartsWith("results: /claims/0/metric: expected one of"));
