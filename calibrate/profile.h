@@ -22,6 +22,9 @@
 // profile that keeps the published multi-node fabric. The parsed profile records the base in
 // `inherited_from`; to_json() writes the flattened result, which re-reads to the same profile.
 //
+// "compute_capability" is optional: GPU profiles give it; a CPU profile (`attnsim calibrate
+// --backend cpu`) has none, which reads as 0 (NCCL's oldest-generation constants).
+//
 // Validation (everything before anything is built, STYLE C7): unknown keys, sizes and rates
 // > 0, efficiencies in (0, 1], dtype / collective / algorithm / protocol names from fixed
 // lists (with "did you mean"), no duplicate GEMM shapes or attention settings, message sizes
@@ -67,7 +70,7 @@ struct Peaks {
   double hbm_bytes = 0;
   double hbm_bandwidth_GBps = 0;
   int sm_count = 0;           // 0 = not published
-  int compute_capability = 0; /* 61, 80, 90, 100 */
+  int compute_capability = 0; /* 61, 80, 90, 100; 0 = not a GPU (absent in the JSON) */
   std::string source;
 };
 
@@ -84,7 +87,7 @@ struct GemmPoint {
 /// forward 4 x seq_q x seq_k x head_dim x batch_heads (halved when causal), backward 2.5 x
 /// forward, fwd_bwd 3.5 x forward.
 struct AttentionPoint {
-  std::string impl /* fa2 fa3 cudnn triton ours */, pass /* fwd bwd fwd_bwd */, dtype;
+  std::string impl /* fa2 fa3 cudnn triton ours cpu */, pass /* fwd bwd fwd_bwd */, dtype;
   bool causal = false;
   int head_dim = 0;
   std::int64_t seq_q = 0, seq_k = 0, batch_heads = 0;

@@ -25,7 +25,8 @@ constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
 constexpr int kIntLimit = std::numeric_limits<int>::max();
 
 const std::vector<std::string> dtype_names = {"bf16", "fp16", "fp32", "fp8", "tf32"};
-const std::vector<std::string> impl_names = {"cudnn", "fa2", "fa3", "ours", "triton"};
+// "cpu": the tiled reference of `attnsim calibrate --backend cpu` (calibrate/cpu/attention.h).
+const std::vector<std::string> impl_names = {"cpu", "cudnn", "fa2", "fa3", "ours", "triton"};
 const std::vector<std::string> pass_names = {"bwd", "fwd", "fwd_bwd"};
 const std::vector<std::string> algo_names = {"default", "nvls", "nvlstree", "pat", "ring", "tree"};
 const std::vector<std::string> proto_names = {"default", "ll", "ll128", "simple"};
@@ -129,7 +130,7 @@ Peaks parse_peaks(const Node& n, const Context& ctx) {
   p.hbm_bytes = n.positive("hbm_bytes");
   p.hbm_bandwidth_GBps = n.positive("hbm_bandwidth_GBps");
   p.sm_count = n.has("sm_count") ? int_of(n, "sm_count", 1) : 0;
-  p.compute_capability = int_of(n, "compute_capability", 10);
+  p.compute_capability = n.has("compute_capability") ? int_of(n, "compute_capability", 10) : 0;
   p.source = read_source(n, ctx);
   n.reject_unknown_keys();
   return p;

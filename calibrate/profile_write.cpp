@@ -37,8 +37,10 @@ json write_peaks(const Peaks& p) {
   json j = {{"flops_per_s", flops},
             {"hbm_bytes", p.hbm_bytes},
             {"hbm_bandwidth_GBps", p.hbm_bandwidth_GBps},
-            {"compute_capability", p.compute_capability},
             {"source", p.source}};
+  if (p.compute_capability > 0) {
+    j["compute_capability"] = p.compute_capability;
+  }
   if (p.sm_count > 0) {
     j["sm_count"] = p.sm_count;
   }

@@ -69,6 +69,21 @@ struct ReportOptions {
 /// inputs (or a --title) make one document with a section per input (write_reports()).
 int run_report(const ReportOptions& options, std::ostream& out);
 
+struct CalibrateOptions {
+  std::string backend = "auto";  // auto, cpu or cuda
+  std::string out;               // "" prints the profile JSON on `out`
+  bool quick = false;
+  bool progress_bar = false;  // redraw a bar in place (the error stream is a terminal)
+};
+
+/// `attnsim calibrate`: measures this machine with the chosen backend ("auto": CUDA when a GPU
+/// is usable, else the CPU, saying so on `err`), shows progress on `err`, and writes the
+/// profile atomically to options.out with a summary on `out`, or prints the profile JSON on
+/// `out` and the summary on `err`. Errors: config::RuntimeFailure (exit 3) when the backend
+/// cannot run here ("--backend cuda" without a GPU or without the CUDA backend built in), the
+/// --out folder does not exist, or the measurement fails; nothing is written then.
+int run_calibrate(const CalibrateOptions& options, std::ostream& out, std::ostream& err);
+
 std::vector<std::string> collective_choices();
 std::vector<std::string> algo_choices();
 std::vector<std::string> proto_choices();

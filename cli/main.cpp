@@ -3,6 +3,7 @@
 // them into exit statuses (SPEC section 2): 1 bad input, 2 bad usage, 3 runtime failure.
 #include <iostream>
 #include <string>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -99,6 +100,20 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   report_cmd->add_option("--jobs", report.jobs, "Simulate this many sweep points in parallel")
       ->check(CLI::PositiveNumber);
 
+  cli::CalibrateOptions calibrate;
+  CLI::App* calibrate_cmd = app.add_subcommand(
+      "calibrate",
+      "Measure this machine and write a hardware profile (GEMM, attention, memory and "
+      "communication tables, fitted link parameters)");
+  calibrate_cmd
+      ->add_option("--backend", calibrate.backend,
+                   "auto (CUDA when a GPU is usable, else cpu), cpu or cuda")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  calibrate_cmd->add_option("--out", calibrate.out,
+                            "Write the profile JSON here (default: print it on stdout)");
+  calibrate_cmd->add_flag("--quick", calibrate.quick,
+                          "Small shapes and short time budgets (under a minute)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -120,6 +135,10 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
     }
     if (validate_cmd->parsed()) {
       return cli::run_validate(validate, std::cout);
+    }
+    if (calibrate_cmd->parsed()) {
+      calibrate.progress_bar = isatty(STDERR_FILENO) != 0;
+      return cli::run_calibrate(calibrate, std::cout, std::cerr);
     }
     return cli::run_profiles(std::cout);
   } catch (const cli::UsageError& e) {

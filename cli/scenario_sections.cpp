@@ -225,7 +225,7 @@ std::vector<std::string> attention_kind_names() {
 }
 
 std::vector<std::string> attention_implementation_names() {
-  return {"cudnn", "fa2", "fa3", "ours", "triton"};
+  return {"cpu", "cudnn", "fa2", "fa3", "ours", "triton"};
 }
 
 std::vector<std::string> dtype_names() {

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "calibrate/cpu/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace attnsim::calibrate::cpu {
+namespace {
+
+constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
+
+// Scores of query tile [i0, i0 + bq) against key tile [j0, j0 + bk), scaled and masked.
+void scores(const HeadMatrix& q, const HeadMatrix& k, Eigen::Index i0, Eigen::Index bq,
+            Eigen::Index j0, Eigen::Index bk, float scale, bool causal, Eigen::MatrixXf& s) {
+  s.noalias() = q.middleRows(i0, bq) * k.middleRows(j0, bk).transpose();  // (bq, bk)
+  s *= scale;
+  if (causal && j0 + bk - 1 > i0) {  // the tile crosses the diagonal
+    for (Eigen::Index r = 0; r < bq; ++r) {
+      for (Eigen::Index c = std::max<Eigen::Index>(0, i0 + r - j0 + 1); c < bk; ++c) {
+        s(r, c) = kMinusInfinity;  // key j0 + c after query i0 + r
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void attention_forward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v, bool causal,
+                       HeadMatrix& o, Eigen::VectorXf& lse) {
+  const Eigen::Index s_tokens = q.rows();
+  const Eigen::Index d = q.cols();
+  const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
+  o.resize(s_tokens, d);
+  lse.resize(s_tokens);
+  Eigen::MatrixXf s;
+  Eigen::MatrixXf acc;
+  Eigen::VectorXf m;
+  Eigen::VectorXf l;
+  for (Eigen::Index i0 = 0; i0 < s_tokens; i0 += kAttentionTile) {
+    const Eigen::Index bq = std::min<Eigen::Index>(kAttentionTile, s_tokens - i0);
+    m.setConstant(bq, kMinusInfinity);
+    l.setZero(bq);
+    acc.setZero(bq, d);
+    const Eigen::Index keys = causal ? i0 + bq : s_tokens;  // keys any query of the tile sees
+    for (Eigen::Index j0 = 0; j0 < keys; j0 += kAttentionTile) {
+      const Eigen::Index bk = std::min<Eigen::Index>(kAttentionTile, keys - j0);
+      scores(q, k, i0, bq, j0, bk, scale, causal, s);
+      for (Eigen::Index r = 0; r < bq; ++r) {
+        // The first key tile holds key 0, which every query sees, so m_new is finite.
+        const float m_new = std::max(m(r), s.row(r).maxCoeff());
+        const float correction = std::exp(m(r) - m_new);
+        s.row(r) = (s.row(r).array() - m_new).exp().matrix();
+        l(r) = l(r) * correction + s.row(r).sum();
+        acc.row(r) *= correction;
+        m(r) = m_new;
+      }
+      acc.noalias() += s * v.middleRows(j0, bk);  // (bq, bk)·(bk, d)
+    }
+    for (Eigen::Index r = 0; r < bq; ++r) {
+      o.row(i0 + r) = acc.row(r) / l(r);
+      lse(i0 + r) = m(r) + std::log(l(r));
+    }
+  }
+}
+
+void attention_backward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v,
+                        const HeadMatrix& o, const Eigen::VectorXf& lse, const HeadMatrix& d_o,
+                        bool causal, HeadMatrix& dq, HeadMatrix& dk, HeadMatrix& dv) {
+  const Eigen::Index s_tokens = q.rows();
+  const Eigen::Index d = q.cols();
+  const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
+  const Eigen::VectorXf row_dot = (d_o.array() * o.array()).rowwise().sum();  // D, (s)
+  dq.setZero(s_tokens, d);
+  dk.resize(s_tokens, d);
+  dv.resize(s_tokens, d);
+  Eigen::MatrixXf p;
+  Eigen::MatrixXf dp;
+  Eigen::MatrixXf dk_tile;
+  Eigen::MatrixXf dv_tile;
+  for (Eigen::Index j0 = 0; j0 < s_tokens; j0 += kAttentionTile) {
+    const Eigen::Index bk = std::min<Eigen::Index>(kAttentionTile, s_tokens - j0);
+    dk_tile.setZero(bk, d);
+    dv_tile.setZero(bk, d);
+    // Tiles are aligned, so with a causal mask the first query tile that sees key j0 is j0's.
+    for (Eigen::Index i0 = causal ? j0 : 0; i0 < s_tokens; i0 += kAttentionTile) {
+      const Eigen::Index bq = std::min<Eigen::Index>(kAttentionTile, s_tokens - i0);
+      scores(q, k, i0, bq, j0, bk, scale, causal, p);
+      p = (p.colwise() - lse.segment(i0, bq)).array().exp().matrix();  // P, (bq, bk)
+      const auto d_o_i = d_o.middleRows(i0, bq);
+      dv_tile.noalias() += p.transpose() * d_o_i;               // (bk, bq)·(bq, d)
+      dp.noalias() = d_o_i * v.middleRows(j0, bk).transpose();  // (bq, d)·(d, bk)
+      dp = (p.array() * (dp.colwise() - row_dot.segment(i0, bq)).array()).matrix();  // dS
+      dq.middleRows(i0, bq).noalias() += scale * (dp * k.middleRows(j0, bk));
+      dk_tile.noalias() += scale * (dp.transpose() * q.middleRows(i0, bq));
+    }
+    dk.middleRows(j0, bk) = dk_tile;
+    dv.middleRows(j0, bk) = dv_tile;
+  }
+}
+
+}  // namespace attnsim::calibrate::cpu

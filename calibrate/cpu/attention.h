@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU attention reference that `calibrate --backend cpu` times: FlashAttention's tiled,
+// online-softmax algorithm (FlashAttention-2, Dao 2023, Algorithms 1 and 2) for one head in
+// fp32, written with Eigen tile products.
+//
+// Symbols: s tokens (seq_q = seq_k = s, queries and keys aligned), d head dim, scale
+// c = 1/sqrt(d), tiles of B = kAttentionTile queries by B keys. Causal: query i sees keys
+// j <= i.
+// Forward, per query tile i, over the key tiles j it sees:
+//   S = c·Q_i·K_j^T (B x B), masked;  m' = max(m, rowmax S);  P = exp(S - m');
+//   l = l·exp(m - m') + rowsum P;     O_i = diag(exp(m - m'))·O_i + P·V_j;  m = m'
+//   finally O_i = O_i / l and the log-sum-exp L_i = m + log l (kept for the backward).
+// Backward, D = rowsum(dO ∘ O), per key tile j, over the query tiles i that see it:
+//   P = exp(c·Q_i·K_j^T - L_i) (masked);  dV_j += P^T·dO_i;  dP = dO_i·V_j^T;
+//   dS = P ∘ (dP - D_i);  dQ_i += c·dS·K_j;  dK_j += c·dS^T·Q_i.
+// FLOPs (profile.h's convention): forward 4·s²·d (two s x s x d products), backward
+// 10·s²·d = 2.5 x forward (five), both halved when causal.
+#pragma once
+
+#include <Eigen/Core>
+
+namespace attnsim::calibrate::cpu {
+
+/// Queries (and keys) per tile.
+inline constexpr int kAttentionTile = 64;
+
+/// One head's matrices, tokens x head dim, rows contiguous.
+using HeadMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Forward of one head: writes `o` (s x d) and `lse` (s), the log-sum-exp of each query's
+/// scaled scores. Precondition: q, k, v are s x d with s >= 1.
+void attention_forward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v, bool causal,
+                       HeadMatrix& o, Eigen::VectorXf& lse);
+
+/// Backward of one head given the forward's `o` and `lse` and the output gradient `d_o`:
+/// writes dq, dk, dv (s x d).
+void attention_backward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v,
+                        const HeadMatrix& o, const Eigen::VectorXf& lse, const HeadMatrix& d_o,
+                        bool causal, HeadMatrix& dq, HeadMatrix& dk, HeadMatrix& dv);
+
+}  // namespace attnsim::calibrate::cpu

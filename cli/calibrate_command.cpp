@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+// `attnsim calibrate` (SPEC section 2): picks a backend, measures with a progress display on
+// the error stream, checks that the profile re-reads, and writes it atomically to --out (or
+// prints its JSON on the output stream).
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "calibrate/backend.h"
+#include "calibrate/profile.h"
+#include "cli/commands.h"
+#include "config/error.h"
+#include "config/node.h"
+#include "report/atomic_file.h"
+
+namespace attnsim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A one-line bar redrawn in place on a terminal; elsewhere (CI logs) one line per stage.
+class ProgressDisplay {
+ public:
+  ProgressDisplay(std::ostream& err, bool terminal) : err_(err), terminal_(terminal) {}
+
+  void operator()(const calibrate::Progress& p) {
+    if (!terminal_) {
+      if (p.stage != stage_) {
+        err_ << "attnsim calibrate: " << p.stage << "\n";
+      }
+      stage_ = p.stage;
+      return;
+    }
+    constexpr int kWidth = 30;
+    const int filled = p.total > 0 ? kWidth * p.done / p.total : kWidth;
+    std::ostringstream line;
+    line << "[" << std::string(static_cast<std::size_t>(filled), '#')
+         << std::string(static_cast<std::size_t>(kWidth - filled), '.') << "] " << p.done << "/"
+         << p.total << " " << p.stage << " " << p.what;
+    std::string text = line.str();
+    text.resize(std::max<std::size_t>(text.size(), 79), ' ');  // clears the previous line
+    err_ << "\r" << text << std::flush;
+    drawn_ = true;
+  }
+
+  void finish() {
+    if (drawn_) {
+      err_ << "\n";
+    }
+  }
+
+ private:
+  std::ostream& err_;
+  bool terminal_;
+  bool drawn_ = false;
+  std::string stage_;
+};
+
+std::unique_ptr<calibrate::Backend> choose_backend(const std::string& name, std::ostream& err) {
+  if (name == "cpu") {
+    return calibrate::make_cpu_backend();
+  }
+  std::unique_ptr<calibrate::Backend> cuda = calibrate::make_cuda_backend();
+  const std::string why = cuda == nullptr ? "the CUDA backend is not built into this binary"
+                                          : cuda->unavailable_reason();
+  if (why.empty()) {
+    return cuda;
+  }
+  if (name == "cuda") {
+    throw config::RuntimeFailure("calibrate --backend cuda: " + why +
+                                 " (--backend cpu measures the CPU)");
+  }
+  err << "attnsim calibrate: " << why << "; measuring the CPU instead (--backend cpu)\n";
+  return calibrate::make_cpu_backend();
+}
+
+// Fails before measuring when the profile could not be written anyway.
+void check_out_folder(const std::string& out) {
+  const fs::path folder = fs::absolute(fs::path(out)).parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) {
+    throw config::RuntimeFailure(out + ": cannot write the file (no folder " + folder.string() +
+                                 ")");
+  }
+}
+
+std::string fixed(double v, int digits) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(digits) << v;
+  return o.str();
+}
+
+// A few headline figures of the measured profile.
+void summarise(const calibrate::Profile& p, double seconds, const std::string& where,
+               std::ostream& os) {
+  os << "attnsim calibrate: measured " << p.provenance.device << " in " << fixed(seconds, 1)
+     << " s; " << where << "\n";
+  const calibrate::GemmPoint* best = nullptr;
+  for (const calibrate::GemmPoint& g : p.compute.gemm) {
+    if (best == nullptr || g.tflops > best->tflops) {
+      best = &g;
+    }
+  }
+  if (best != nullptr) {
+    os << "  gemm fp32       best " << fixed(best->tflops * 1e3, 1) << " GFLOP/s at " << best->m
+       << "x" << best->n << "x" << best->k << " (" << p.compute.gemm.size() << " shapes)\n";
+  }
+  const calibrate::AttentionPoint* longest = nullptr;  // dense forward, largest head dim
+  for (const calibrate::AttentionPoint& a : p.compute.attention) {
+    if (!a.causal && a.pass == "fwd" &&
+        (longest == nullptr ||
+         std::pair(a.head_dim, a.seq_q) >= std::pair(longest->head_dim, longest->seq_q))) {
+      longest = &a;
+    }
+  }
+  if (longest != nullptr) {
+    os << "  attention fwd   " << fixed(longest->tflops * 1e3, 1) << " GFLOP/s at d"
+       << longest->head_dim << " s" << longest->seq_q << " (" << p.compute.attention.size()
+       << " rows)\n";
+  }
+  os << "  memcpy          " << fixed(p.peaks.hbm_bandwidth_GBps, 1)
+     << " GB/s (read + written, largest buffer)\n";
+  const calibrate::LinkParams& link = p.comm.links.scale_up;
+  os << "  thread link     latency " << fixed(link.latency_us, 2) << " us, bandwidth "
+     << fixed(link.bandwidth_GBps, 2) << " GB/s (fitted to " << p.comm.measurements.size()
+     << " transfers)\n";
+}
+
+}  // namespace
+
+int run_calibrate(const CalibrateOptions& options, std::ostream& out, std::ostream& err) {
+  if (!options.out.empty()) {
+    check_out_folder(options.out);
+  }
+  const std::unique_ptr<calibrate::Backend> backend = choose_backend(options.backend, err);
+
+  ProgressDisplay display(err, options.progress_bar);
+  calibrate::MeasureOptions measure;
+  measure.quick = options.quick;
+  measure.tool = std::string("attnsim ") + kVersion;
+  measure.name =
+      options.out.empty() ? "measured-" + backend->name() : fs::path(options.out).stem().string();
+  measure.progress = [&display](const calibrate::Progress& p) { display(p); };
+  const auto start = std::chrono::steady_clock::now();
+  calibrate::Profile profile;
+  try {
+    profile = backend->measure(measure);
+  } catch (...) {
+    display.finish();
+    throw;
+  }
+  display.finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // What is written must read back as the same profile; a failure here is a backend bug.
+  const nlohmann::json json = calibrate::to_json(profile);
+  try {
+    calibrate::parse_profile(config::Node::from_json("the measured profile", json));
+  } catch (const config::InputError& e) {
+    throw config::RuntimeFailure(std::string("calibrate: the measured profile does not "
+                                             "validate (a bug): ") +
+                                 e.what());
+  }
+  const std::string text = json.dump(2) + "\n";
+  if (options.out.empty()) {
+    out << text;
+    summarise(profile, seconds, "profile JSON on standard output", err);
+  } else {
+    report::write_file_atomically(options.out, text);
+    summarise(profile, seconds, "wrote " + options.out, out);
+  }
+  return 0;
+}
+
+}  // namespace attnsim::cli
