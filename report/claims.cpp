@@ -235,7 +235,7 @@ std::vector<ClaimVerdict> judge_claims(const Results& results, const Projection&
                format_metric(claim.metric, claim.value) + " claimed; ";
     if (claim.metric == "speedup") {
       const Point& b = results.points[v.baseline];
-      v.reason += b.strategy + " " + time_reason(b) + "; " + p.strategy + " " + time_reason(p);
+      v.reason += b.strategy + ": " + time_reason(b) + "; " + p.strategy + ": " + time_reason(p);
     } else {
       v.reason +=
           claim.metric == "memory_per_gpu_bytes" ? memory_reason(results, p) : time_reason(p);

@@ -264,6 +264,11 @@ std::string projected_text(const ClaimVerdict& v) {
   if (m == "comm_bytes_per_token") {
     return format_count(v.projected) + "B/token";
   }
+  if (m == "speedup") {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2gx", v.projected);
+    return buf;
+  }
   return format_count(v.projected) + " tokens/s";
 }
 

@@ -370,6 +370,9 @@ std::string format_seconds(double seconds) {
 
 std::string format_tokens(std::int64_t tokens) {
   constexpr std::int64_t kKi = 1024;
+  if (tokens >= kKi * kKi * kKi && tokens % (kKi * kKi * kKi) == 0) {
+    return std::to_string(tokens / (kKi * kKi * kKi)) + "G";
+  }
   if (tokens >= kKi * kKi && tokens % (kKi * kKi) == 0) {
     return std::to_string(tokens / (kKi * kKi)) + "M";
   }

@@ -67,7 +67,7 @@ std::vector<Segment> time_breakdown(const Point& point);
 
 /// Formatting shared by the report's text, tables and plots.
 std::string format_seconds(double seconds);      // "1.24 s", "35.1 ms", "812 us"
-std::string format_tokens(std::int64_t tokens);  // "128K", "1M", "3000"
+std::string format_tokens(std::int64_t tokens);  // "128K", "1M", "1G", "3000"
 std::string format_count(double value);          // "1.23 M", "45.6 K", "812"
 std::string format_gigabytes(double bytes);      // "61.2 GB"
 std::string format_percent(double fraction);     // "38.9 %"

@@ -196,7 +196,7 @@ TEST_CASE("claims are judged against the projection with a verdict and a reason"
   CHECK(s[0].verdict == "holds");
   CHECK(s[1].verdict == "off by 2.3x");
   CHECK_THAT(s[1].reason, Catch::StartsWith("ring on 16 GPUs at 1K tokens projects 1.3x against "
-                                            "3x claimed; ulysses of the 900 ms step"));
+                                            "3x claimed; ulysses: of the 900 ms step"));
   CHECK(s[2].verdict == "does not apply");
   CHECK(s[2].reason == r.skipped[0].reason);
 
