@@ -21,6 +21,7 @@
 #include "config/error.h"
 #include "config/node.h"
 #include "models/cost.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -28,28 +29,7 @@ namespace fs = std::filesystem;
 using attnsim::calibrate::GemmPoint;
 using attnsim::calibrate::Profile;
 
-/// A fresh folder under the system's temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device seed;
-    path_ = fs::temp_directory_path() / ("attnsim-calibrate-test-" + std::to_string(seed()));
-    fs::create_directories(path_);
-  }
-
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using attnsim::testing::TempDir;
 
 std::string read(const fs::path& file) {
   std::ifstream in(file);

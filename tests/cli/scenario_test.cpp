@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "config/error.h"
+#include "tests/support/temp_dir.h"
 
 using attnsim::cli::load_scenario;
 using attnsim::cli::Scenario;
@@ -26,34 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-/// A fresh folder under the system's temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device seed;
-    path_ = fs::temp_directory_path() / ("attnsim-scenario-test-" + std::to_string(seed()));
-    fs::create_directories(path_);
-  }
-
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  /// Writes `text` to `name` (sub-folders created) and returns the full path.
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file) << text;
-    return file.string();
-  }
-
- private:
-  fs::path path_;
-};
+using attnsim::testing::TempDir;
 
 /// Llama 3 8B, causal, ring on one DGX H100: the smallest complete scenario, plus `patch`
 /// merged in (RFC 7386: null removes a key).
