@@ -42,8 +42,12 @@ const Skipped* skipped_for(const Results& results, const Claim& claim) {
     const auto agrees = [&p](const char* key, const nlohmann::json& want) {
       return !p.contains(key) || p[key] == want;
     };
+    // The strategy swept alone, or inside a swept "parallelism" section.
+    const bool strategy_agrees = agrees("parallelism.strategy", claim.strategy) &&
+                                 (!p.contains("parallelism") || !p["parallelism"].is_object() ||
+                                  p["parallelism"].value("strategy", "") == claim.strategy);
     if (agrees("gpus", claim.gpus) && agrees("workload.sequence_length", claim.sequence_length) &&
-        agrees("parallelism.strategy", claim.strategy)) {
+        strategy_agrees) {
       return &k;
     }
   }

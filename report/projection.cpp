@@ -262,7 +262,15 @@ std::string series_label(const Point& point) {
   std::string extra;
   if (point.parameters.is_object()) {
     for (const auto& [key, value] : point.parameters.items()) {
-      if (!is_axis(key)) {
+      if (key == "parallelism" && value.is_object()) {
+        // A swept parallelism section: the strategy names the series, its options qualify it.
+        for (const auto& [option, v] : value.items()) {
+          if (option != "strategy") {
+            extra += (extra.empty() ? "" : ", ") + option + "=" +
+                     (v.is_string() ? v.get<std::string>() : v.dump());
+          }
+        }
+      } else if (!is_axis(key)) {
         extra += (extra.empty() ? "" : ", ") + key + "=" +
                  (value.is_string() ? value.get<std::string>() : value.dump());
       }

@@ -51,7 +51,8 @@ struct Projection {
 
 /// A point's series: the strategy as requested ("auto" stays "auto"), followed by the swept
 /// values other than the GPU count, the sequence length and the strategy, as
-/// "ring (attention.kind=dilated)".
+/// "ring (attention.kind=dilated)"; a swept "parallelism" section adds its options other than
+/// the strategy, as "ring (ring_scope=segment)".
 std::string series_label(const Point& point);
 
 /// Lays out `results`.

@@ -123,4 +123,20 @@ void all_to_all_in_groups(const AttentionCall& call, sim::Trace& trace, int grou
   }
 }
 
+const char* attention_kind_name(AttentionKind kind) {
+  switch (kind) {
+    case AttentionKind::kDense:
+      return "dense";
+    case AttentionKind::kCausal:
+      return "causal";
+    case AttentionKind::kDilated:
+      return "dilated";
+    case AttentionKind::kSlidingWindow:
+      return "sliding_window";
+    case AttentionKind::kLinear:
+      return "linear";
+  }
+  return "causal";
+}
+
 }  // namespace attnsim::models

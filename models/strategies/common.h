@@ -62,4 +62,7 @@ sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
                          std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
                          sim::TagId marker, std::span<const sim::OpId> deps);
 
+/// The scenario's name of an attention kind ("dilated"), for messages.
+const char* attention_kind_name(AttentionKind kind);
+
 }  // namespace attnsim::models

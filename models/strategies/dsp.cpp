@@ -51,22 +51,6 @@ double branch_kv_heads(const Workload& work, int heads, std::int64_t ranks) {
   return std::min(static_cast<double>(heads), std::max(own, static_cast<double>(ranks)));
 }
 
-const char* kind_name(AttentionKind kind) {
-  switch (kind) {
-    case AttentionKind::kDense:
-      return "dense";
-    case AttentionKind::kCausal:
-      return "causal";
-    case AttentionKind::kDilated:
-      return "dilated";
-    case AttentionKind::kSlidingWindow:
-      return "sliding_window";
-    case AttentionKind::kLinear:
-      return "linear";
-  }
-  return "causal";
-}
-
 }  // namespace
 
 void DspAttention::check(const Workload& work, const Degrees& degrees) const {
@@ -75,7 +59,7 @@ void DspAttention::check(const Workload& work, const Degrees& degrees) const {
     node_.child("strategy")
         .fail("/attention/kind \"dilated\" with /attention/heads \"head_groups\" for dsp",
               a.kind != AttentionKind::kDilated
-                  ? std::string("/attention/kind = \"") + kind_name(a.kind) + "\""
+                  ? std::string("/attention/kind = \"") + attention_kind_name(a.kind) + "\""
                   : std::string("/attention/heads = \"all_heads\""));
   }
   if (work.phase == Phase::kDecode) {

@@ -97,7 +97,48 @@ std::vector<TokenSet> RingAttention::shard(std::int64_t tokens, int ranks, int r
   return {};
 }
 
+int RingAttention::ring_size(const Workload& work, int ranks) const {
+  if (scope_ == RingScope::kSequence || ranks <= 1) {
+    return ranks;
+  }
+  const std::int64_t l = work.sequence_length / ranks;
+  std::int64_t span = l;
+  for (const std::int64_t w : work.attention.segment_lengths) {
+    span = std::max(span, std::min(w, work.sequence_length));
+  }
+  return static_cast<int>(span / l);
+}
+
 void RingAttention::check(const Workload& work, const Degrees& degrees) const {
+  if (scope_ == RingScope::kSegment && work.phase != Phase::kDecode) {
+    if (work.attention.kind != AttentionKind::kDilated) {
+      node_.child("ring_scope")
+          .fail("\"sequence\" (segment rings need dilated attention)",
+                "\"segment\" with /attention/kind = " +
+                    std::string(attention_kind_name(work.attention.kind)));
+    }
+    const std::int64_t p = degrees.cp;
+    const std::int64_t l = work.sequence_length / p;
+    std::int64_t span = l;
+    for (const std::int64_t w : work.attention.segment_lengths) {
+      span = std::max(span, std::min(w, work.sequence_length));
+    }
+    bool aligned = l > 0 && work.sequence_length % p == 0 && span % l == 0 && p % (span / l) == 0;
+    for (const std::int64_t w : work.attention.segment_lengths) {
+      aligned = aligned && span % std::min(w, work.sequence_length) == 0;
+    }
+    if (!aligned) {
+      node_.child("ring_scope")
+          .fail(
+              "segments that tile whole spans of shards (every segment length dividing the "
+              "span, the span a whole number of the " +
+                  std::to_string(l) +
+                  "-token shards, and that number dividing the ring "
+                  "degree " +
+                  std::to_string(p) + ")",
+              "\"segment\" with a span of " + std::to_string(span) + " tokens");
+    }
+  }
   const std::int64_t unit =
       layout_ == RingLayout::kZigzag ? 2 * std::int64_t{degrees.cp} : std::int64_t{degrees.cp};
   if (work.phase != Phase::kDecode && work.sequence_length % unit != 0) {
@@ -110,17 +151,20 @@ void RingAttention::check(const Workload& work, const Degrees& degrees) const {
 }
 
 std::vector<TokenSet> RingAttention::keys_of_steps(std::int64_t tokens, int ranks, int rank,
-                                                   int s_begin, int s_end) const {
-  // Steps s in [s_begin, s_end) bring the blocks of ranks (rank - s) mod P, a cyclic range
-  // of ranks [rank - s_end + 1, rank - s_begin]; split it where it wraps.
+                                                   int s_begin, int s_end, int ring) const {
+  // Steps s in [s_begin, s_end) bring the blocks of ranks base + (rank - base - s) mod g, a
+  // cyclic range of the ring's ranks; split it where it wraps.
+  const int g = ring > 0 ? ring : ranks;
+  const int base = rank - rank % g;
+  const int pos = rank - base;
   std::vector<std::pair<int, int>> ranges;  // [first, last] rank, inclusive
-  const int last = ((rank - s_begin) % ranks + ranks) % ranks;
-  const int first = ((rank - s_end + 1) % ranks + ranks) % ranks;
+  const int last = base + ((pos - s_begin) % g + g) % g;
+  const int first = base + ((pos - s_end + 1) % g + g) % g;
   if (first <= last) {
     ranges.emplace_back(first, last);
   } else {
-    ranges.emplace_back(first, ranks - 1);
-    ranges.emplace_back(0, last);
+    ranges.emplace_back(first, base + g - 1);
+    ranges.emplace_back(base, last);
   }
   std::vector<TokenSet> out;
   switch (layout_) {
@@ -142,8 +186,7 @@ std::vector<TokenSet> RingAttention::keys_of_steps(std::int64_t tokens, int rank
     }
     case RingLayout::kStriped:
       for (int s = s_begin; s < s_end; ++s) {
-        const std::vector<TokenSet> one =
-            shard(tokens, ranks, ((rank - s) % ranks + ranks) % ranks);
+        const std::vector<TokenSet> one = shard(tokens, ranks, base + ((pos - s) % g + g) % g);
         out.insert(out.end(), one.begin(), one.end());
       }
       return out;
@@ -163,8 +206,15 @@ std::vector<sim::OpId> RingAttention::emit_attention(const AttentionCall& call,
   const double heads = call.head_end - call.head_begin;
   const Cost merge = call.cost.memory_bound(3.0 * tokens * heads * work.model.head_dim * 4.0);
   const bool backward = call.pass == Pass::kBackward;
-  const int macro = std::min(p, kMaxRingSteps);
+  const int g = ring_size(work, p);  // ranks per ring
+  const int macro = std::min(g, kMaxRingSteps);
   const auto at = [p](int r) { return static_cast<std::size_t>(((r % p) + p) % p); };
+  // The rank `k` places after `r` in r's ring.
+  const auto ahead = [g](int r, int k) {
+    const int base = r - r % g;
+    const int rank = base + ((r - base + k) % g + g) % g;
+    return static_cast<std::size_t>(rank);
+  };
 
   std::vector<std::vector<TokenSet>> shards;
   shards.reserve(static_cast<std::size_t>(p));
@@ -182,31 +232,32 @@ std::vector<sim::OpId> RingAttention::emit_attention(const AttentionCall& call,
   std::vector<sim::OpId> dkv_in(static_cast<std::size_t>(p));
   std::vector<sim::OpId> dkv_out(static_cast<std::size_t>(p));
   for (int c = 0; c < macro; ++c) {
-    // Macro-step c: ring steps [s0, s1), an even share of the P steps.
-    const int s0 = static_cast<int>(std::int64_t{c} * p / macro);
-    const int s1 = static_cast<int>(std::int64_t{c + 1} * p / macro);
+    // Macro-step c: ring steps [s0, s1), an even share of the g steps.
+    const int s0 = static_cast<int>(std::int64_t{c} * g / macro);
+    const int s1 = static_cast<int>(std::int64_t{c + 1} * g / macro);
     const int steps = s1 - s0;
-    const int sends = std::min(s1, p - 1) - s0;  // the last step forwards nothing
+    const int sends = std::min(s1, g - 1) - s0;  // the last step forwards nothing
     std::vector<sim::OpId> kv_next(static_cast<std::size_t>(p));
     for (int r = 0; r < p; ++r) {
       const std::size_t ur = at(r);
       const std::span<const sim::OpId> deps(begin[ur].data(), begin_size[ur]);
       if (sends > 0) {
-        kv_next[at(r + 1)] = emit_send(trace, call.layout, call.group[ur], call.group[at(r + 1)],
-                                       block_bytes * sends, call.tags.attention_comm, deps, sends);
+        kv_next[ahead(r, 1)] =
+            emit_send(trace, call.layout, call.group[ur], call.group[ahead(r, 1)],
+                      block_bytes * sends, call.tags.attention_comm, deps, sends);
       }
       BlockWork block;
       if (steps == 1) {
         block = block_work(work, call.pass, call.head_begin, call.head_end, shards[ur],
-                           shards[at(r - s0)]);
+                           shards[ahead(r, -s0)]);
       } else {
         // The work of every step in the chunk, counted exactly over the union of their
         // blocks; kernels keep the tile shape of one step.
         block = block_work(work, call.pass, call.head_begin, call.head_end, shards[ur],
-                           keys_of_steps(work.sequence_length, p, r, s0, s1));
+                           keys_of_steps(work.sequence_length, p, r, s0, s1, g));
         for (const int s : {s1 - 1, s0}) {
           const BlockWork one = block_work(work, call.pass, call.head_begin, call.head_end,
-                                           shards[ur], shards[at(r - s)]);
+                                           shards[ur], shards[ahead(r, -s)]);
           if (one.mask.pairs > 0) {
             block.mask.tile_q = one.mask.tile_q;
             block.mask.tile_k = one.mask.tile_k;
@@ -224,13 +275,15 @@ std::vector<sim::OpId> RingAttention::emit_attention(const AttentionCall& call,
         // The chunk's dK/dV accumulators arrive from rank r-1 (sent at the previous
         // step), take this rank's contribution and move on to rank r+1.
         const sim::OpId dkv_deps[] = {kernel[ur], c > 0 ? dkv_in[ur] : kernel[ur]};
-        dkv_out[ur] = emit_send(trace, call.layout, call.group[ur], call.group[at(r + 1)],
-                                block_bytes * steps, call.tags.attention_comm, dkv_deps, steps);
+        dkv_out[ur] =
+            g > 1 ? emit_send(trace, call.layout, call.group[ur], call.group[ahead(r, 1)],
+                              block_bytes * steps, call.tags.attention_comm, dkv_deps, steps)
+                  : kernel[ur];
       }
     }
     if (backward) {
       for (int r = 0; r < p; ++r) {
-        dkv_in[at(r + 1)] = dkv_out[at(r)];
+        dkv_in[ahead(r, 1)] = dkv_out[at(r)];
       }
     }
     for (int r = 0; r < p; ++r) {
@@ -270,7 +323,12 @@ AttentionMemory RingAttention::memory(const Workload& work, const Degrees& degre
 }
 
 std::unique_ptr<Strategy> make_ring(const config::Node& parallelism) {
-  return std::make_unique<RingAttention>(RingLayout::kContiguous, parallelism);
+  const std::vector<std::string> scopes = {"segment", "sequence"};
+  const RingScope scope =
+      parallelism.has("ring_scope") && parallelism.one_of("ring_scope", scopes) == "segment"
+          ? RingScope::kSegment
+          : RingScope::kSequence;
+  return std::make_unique<RingAttention>(RingLayout::kContiguous, parallelism, scope);
 }
 
 std::unique_ptr<Strategy> make_zigzag_ring(const config::Node& parallelism) {

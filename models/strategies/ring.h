@@ -32,6 +32,15 @@
 // that alternates with idle steps inside a chunk overlaps slightly better than it would.
 // This keeps a ring of P ranks at O(32·P) ops instead of O(P²).
 //
+// Segment rings ("ring_scope": "segment", plain ring and dilated attention only): LongNet's
+// segments of length w_i attend within themselves, so when every segment length divides a span
+// G = max(L, the longest segment) of g = G/L whole shards, the ranks form P/g independent rings
+// of g ranks (consecutive shards of one span) and a block never leaves its span: forward bytes
+// (g-1)·block instead of (P-1)·block, and none at all when g = 1 (every segment inside a
+// shard). The pairs computed are the same (the mask keeps no pair across spans); the default
+// "sequence" scope is the one ring over all P ranks that ring-flash-attention runs, every block
+// circulating whether or not a rank needs it.
+//
 // Linear attention (kind "linear") has no K/V blocks to circulate: each rank computes its
 // chunk (4·L·h_r·d_h² FLOPs forward: K^T V and Q·S) and the running d_h x d_h state per
 // head is passed down the ring, P-1 hops in sequence (LASP's ring of states), h_r·d_h²·B
@@ -51,11 +60,12 @@
 namespace attnsim::models {
 
 enum class RingLayout { kContiguous, kZigzag, kStriped };
+enum class RingScope { kSequence, kSegment };
 
 class RingAttention : public Strategy {
  public:
-  RingAttention(RingLayout layout, config::Node parallelism)
-      : layout_(layout), node_(std::move(parallelism)) {}
+  RingAttention(RingLayout layout, config::Node parallelism, RingScope scope = RingScope::kSequence)
+      : layout_(layout), scope_(scope), node_(std::move(parallelism)) {}
 
   void check(const Workload& work, const Degrees& degrees) const override;
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
@@ -65,16 +75,22 @@ class RingAttention : public Strategy {
   /// The token sets cp rank `rank` of `ranks` holds in a sequence of `tokens`.
   std::vector<TokenSet> shard(std::int64_t tokens, int ranks, int rank) const;
 
-  /// The keys rank `rank` meets in ring steps [s_begin, s_end): the union of those steps'
+  /// The keys rank `rank` meets in ring steps [s_begin, s_end) of a ring of `ring` ranks
+  /// (consecutive ranks from a multiple of `ring`; 0 = all `ranks`): the union of those steps'
   /// blocks, as few token sets as the layout allows.
   std::vector<TokenSet> keys_of_steps(std::int64_t tokens, int ranks, int rank, int s_begin,
-                                      int s_end) const;
+                                      int s_end, int ring = 0) const;
+
+  /// Ranks per ring: `ranks` for the sequence scope, g = G/L for the segment scope (header).
+  /// Precondition: check() accepted the workload.
+  int ring_size(const Workload& work, int ranks) const;
 
   /// Rings of more ranks are simulated as this many macro-steps (see the header comment).
   static constexpr int kMaxRingSteps = 32;
 
  private:
   RingLayout layout_;
+  RingScope scope_;
   config::Node node_;
 };
 

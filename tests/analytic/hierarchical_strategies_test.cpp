@@ -17,6 +17,8 @@
 #include "config/error.h"
 #include "models/machine.h"
 #include "models/step.h"
+#include "models/strategies/common.h"
+#include "models/strategies/ring.h"
 #include "models/strategies/strategy.h"
 #include "sim/replay.h"
 #include "tests/support/strategy_fixtures.h"
@@ -261,4 +263,64 @@ TEST_CASE("hierarchical strategies reject bad parameters with located messages",
         "t.json: /compression_ratio: expected a number >= 1, got 0.5");
   CHECK(error_of(R"({"strategy": "hierarchical", "global_tokens": -1})", causal, cp8) ==
         "t.json: /global_tokens: expected an integer in [0, 1099511627776], got -1");
+}
+
+// Segment rings (ring.h): with segments [4096, 16384] and L = N/P = 8192, the span is 16384
+// tokens, two shards: four rings of g = 2 ranks. Forward: (g-1) K/V blocks per GPU instead of
+// P-1; training adds (g-1) K/V and g dK/dV hops. The pairs computed are the mask's, exactly.
+TEST_CASE("segment rings send (g-1) blocks and keep every pair of the dilated mask", "[analytic]") {
+  const std::int64_t n = 65536;
+  const int p = 8;
+  const double block = 2.0 * (n / p) * 8 * 128 * 2;  // 2·L·h_kv·d_h·B
+  const std::string segment = R"({"strategy": "ring", "ring_scope": "segment"})";
+  const models::Workload fwd = dilated(models::Phase::kForward, n, {4096, 16384}, {1, 2});
+  const Run seg = run(fwd, segment, p);
+  REQUIRE(seg.sent.size() == static_cast<std::size_t>(p));
+  for (const auto& [gpu, bytes] : seg.sent) {
+    CHECK(bytes == Approx(1 * block).epsilon(1e-12));
+  }
+  for (const auto& [gpu, bytes] : run(fwd, R"({"strategy": "ring"})", p).sent) {
+    CHECK(bytes == Approx((p - 1) * block).epsilon(1e-12));
+  }
+  const Run train = run(dilated(models::Phase::kTraining, n, {4096, 16384}, {1, 2}), segment, p);
+  for (const auto& [gpu, bytes] : train.sent) {
+    CHECK(bytes == Approx((1 + 1 + 2) * block).epsilon(1e-12));
+  }
+  // Segments no longer than a shard: g = 1, nothing leaves a GPU.
+  CHECK(run(dilated(models::Phase::kTraining, n, {4096, 8192}, {1, 2}), segment, p).sent.empty());
+
+  // Every kept pair once: each rank's ring steps against the whole mask.
+  const models::RingAttention ring(models::RingLayout::kContiguous,
+                                   config::Node::parse_text("t.json", segment),
+                                   models::RingScope::kSegment);
+  REQUIRE(ring.ring_size(fwd, p) == 2);
+  for (const bool causal : {false, true}) {
+    models::Workload w = fwd;
+    w.attention.causal = causal;
+    double pairs = 0;
+    for (int r = 0; r < p; ++r) {
+      pairs += models::block_work(w, models::Pass::kForward, 0, 32, ring.shard(n, p, r),
+                                  ring.keys_of_steps(n, p, r, 0, 2, 2))
+                   .mask.pairs;
+    }
+    const std::vector<models::TokenSet> all = {models::TokenSet{0, 1, n}};
+    CHECK(pairs == models::block_work(w, models::Pass::kForward, 0, 32, all, all).mask.pairs);
+  }
+}
+
+TEST_CASE("segment rings need dilated segments that tile whole shards", "[analytic]") {
+  const models::Degrees cp8{1, 8, 1, 1};
+  const std::string segment = R"({"strategy": "ring", "ring_scope": "segment"})";
+  const models::Workload causal =
+      llama_attention(models::AttentionKind::kCausal, models::Phase::kForward, 65536);
+  CHECK(error_of(segment, causal, cp8) ==
+        "t.json: /ring_scope: expected \"sequence\" (segment rings need dilated attention), got "
+        "\"segment\" with /attention/kind = causal");
+  // 12288-token segments over 8192-token shards: a segment straddles two shards unevenly.
+  CHECK(error_of(segment, dilated(models::Phase::kForward, 65536, {4096, 12288}, {1, 2}), cp8) ==
+        "t.json: /ring_scope: expected segments that tile whole spans of shards (every segment "
+        "length dividing the span, the span a whole number of the 8192-token shards, and that "
+        "number dividing the ring degree 8), got \"segment\" with a span of 12288 tokens");
+  CHECK(error_of(R"({"strategy": "ring", "ring_scope": "tiles"})", causal, cp8) ==
+        "t.json: /ring_scope: expected one of segment, sequence; got \"tiles\"");
 }

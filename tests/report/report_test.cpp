@@ -254,6 +254,10 @@ TEST_CASE("series are named by the swept values other than the grid's axes", "[u
   CHECK(report::series_label(p) == "ring (attention.kind=dilated)");
   p.requested_strategy = "auto";
   CHECK(report::series_label(p) == "auto (attention.kind=dilated)");
+  p.requested_strategy = "ring";
+  p.parameters.erase("attention.kind");
+  p.parameters["parallelism"] = {{"strategy", "ring"}, {"ring_scope", "segment"}};
+  CHECK(report::series_label(p) == "ring (ring_scope=segment)");
 }
 
 TEST_CASE("a simulated step's breakdown adds up to its step time", "[property]") {
