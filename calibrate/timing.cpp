@@ -13,18 +13,24 @@ double SteadyClock::now_s() {
 }
 
 Timing time_median(const std::function<void()>& fn, const TimingPolicy& policy, Clock& clock) {
+  return time_median_runs(
+      [&] {
+        const double start = clock.now_s();
+        fn();
+        return clock.now_s() - start;
+      },
+      policy);
+}
+
+Timing time_median_runs(const std::function<double()>& timed_run, const TimingPolicy& policy) {
   Timing t;
   for (int i = 0; i < policy.warmups; ++i) {
-    const double start = clock.now_s();
-    fn();
-    t.warmup_s = clock.now_s() - start;
+    t.warmup_s = timed_run();
   }
   std::vector<double> runs;
   double spent = 0;
   for (;;) {
-    const double start = clock.now_s();
-    fn();
-    const double d = clock.now_s() - start;
+    const double d = timed_run();
     runs.push_back(d);
     spent += d;
     const auto n = static_cast<int>(runs.size());

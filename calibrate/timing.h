@@ -53,4 +53,9 @@ struct Timing {
 /// says stop. Precondition: policy.min_repeats >= 1, policy.max_repeats >= 1.
 Timing time_median(const std::function<void()>& fn, const TimingPolicy& policy, Clock& clock);
 
+/// The same loop when each run times itself: `timed_run` does one run and returns its duration
+/// in seconds (e.g. from CUDA events, which see the device's time rather than the host's).
+/// time_median() is this with a run timed by `clock`. Same precondition.
+Timing time_median_runs(const std::function<double()>& timed_run, const TimingPolicy& policy);
+
 }  // namespace attnsim::calibrate

@@ -98,3 +98,22 @@ TEST_CASE("a run that would pass the hard limit ends the point with fewer runs",
   CHECK(t.repeats == 1);
   CHECK(t.median_s == 3);
 }
+
+TEST_CASE("runs that time themselves follow the same stopping rule", "[unit]") {
+  // The header's example with self-timed runs (CUDA events): warm-up 10, then 1, 3, 2; after
+  // run 3 T = 6 >= budget 5 with 3 runs, so the median is 2 and run 4 never happens.
+  const std::vector<double> durations = {10, 1, 3, 2, 99};
+  std::size_t next = 0;
+  TimingPolicy policy;
+  policy.warmups = 1;
+  policy.min_repeats = 3;
+  policy.budget_s = 5;
+  policy.hard_limit_s = 100;
+  const Timing t =
+      attnsim::calibrate::time_median_runs([&] { return durations.at(next++); }, policy);
+  REQUIRE(next == 4);
+  REQUIRE(t.median_s == 2);
+  REQUIRE(t.min_s == 1);
+  REQUIRE(t.warmup_s == 10);
+  REQUIRE(t.repeats == 3);
+}
