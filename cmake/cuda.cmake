@@ -1,6 +1,7 @@
 # CUDA is optional: kernels/ and calibrate/cuda build only where nvcc is found
 # (/usr/local/cuda on our machines); everything else builds and tests without it.
 set(ATTNSIM_HAVE_CUDA OFF)
+set(ATTNSIM_HAVE_NCCL OFF)
 if(NOT ATTNSIM_CUDA STREQUAL "OFF")
   if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
     set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
@@ -15,8 +16,21 @@ if(NOT ATTNSIM_CUDA STREQUAL "OFF")
     set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 cannot request CUDA20 from nvcc 13
     find_package(CUDAToolkit REQUIRED)
     set(ATTNSIM_HAVE_CUDA ON)
+    # NCCL (for calibrate/cuda) ships inside the toolkit tree on our machines, in lib/ beside
+    # lib64/ (/usr/local/cuda-13.0/lib/libnccl.so).
+    find_library(NCCL_LIBRARY nccl
+      HINTS ${CUDAToolkit_LIBRARY_DIR} ${CUDAToolkit_LIBRARY_ROOT}/lib ${CUDAToolkit_TARGET_DIR}/lib)
+    find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+    set(ATTNSIM_HAVE_NCCL OFF)
+    if(NCCL_LIBRARY AND NCCL_INCLUDE_DIR)
+      add_library(NCCL::nccl UNKNOWN IMPORTED)
+      set_target_properties(NCCL::nccl PROPERTIES
+        IMPORTED_LOCATION ${NCCL_LIBRARY}
+        INTERFACE_INCLUDE_DIRECTORIES ${NCCL_INCLUDE_DIR})
+      set(ATTNSIM_HAVE_NCCL ON)
+    endif()
   elseif(ATTNSIM_CUDA STREQUAL "ON")
     message(FATAL_ERROR "ATTNSIM_CUDA=ON but no CUDA compiler was found")
   endif()
 endif()
-message(STATUS "attnsim: CUDA targets ${ATTNSIM_HAVE_CUDA}")
+message(STATUS "attnsim: CUDA targets ${ATTNSIM_HAVE_CUDA}, NCCL ${ATTNSIM_HAVE_NCCL}")

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CUDA backend's point lists (plan.h).
+#include "calibrate/cuda/plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace attnsim::calibrate::cuda {
+namespace {
+
+using Widths = std::vector<std::int64_t>;
+
+void add_layer_gemms(std::vector<GemmCase>& out, const std::string& dtype, const Widths& widths,
+                     const Widths& tokens, bool out_proj_only) {
+  const std::size_t first = out.size();
+  for (const std::int64_t h : widths) {
+    for (const std::int64_t t : tokens) {
+      if (!out_proj_only) {
+        out.push_back({dtype, "qkv", t, h + h / 4, h});
+      }
+      out.push_back({dtype, "out", t, h, h});
+      if (!out_proj_only) {
+        out.push_back({dtype, "up", t, 7 * h / 2, h});
+        out.push_back({dtype, "down", t, h, 7 * h / 2});
+      }
+    }
+  }
+  std::stable_sort(
+      out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+      [](const GemmCase& a, const GemmCase& b) { return gemm_flops(a) < gemm_flops(b); });
+}
+
+constexpr std::int64_t kTokensPerCall = 16384;  // FlashAttention's benchmark: batch x seq
+constexpr int kModelWidth = 2048;               // heads = 2048 / head_dim
+
+AttentionCase attention_case(const std::string& dtype, AttentionKind kind, int d,
+                             std::int64_t seq) {
+  AttentionCase a;
+  a.dtype = dtype;
+  a.kind = kind;
+  a.head_dim = d;
+  a.seq = seq;
+  a.batch = static_cast<int>(std::max<std::int64_t>(1, kTokensPerCall / seq));
+  a.heads = kModelWidth / d;
+  if (kind == AttentionKind::kSlidingWindow) {
+    a.window = seq / 4;
+  }
+  if (kind == AttentionKind::kDilated) {
+    a.segment = seq / 4;
+    a.dilation = 4;
+  }
+  return a;
+}
+
+}  // namespace
+
+double gemm_flops(const GemmCase& g) {
+  return 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+}
+
+int dtype_bytes(const std::string& dtype) {
+  if (dtype == "bf16" || dtype == "fp16") {
+    return 2;
+  }
+  if (dtype == "tf32" || dtype == "fp32") {
+    return 4;
+  }
+  throw std::invalid_argument("dtype_bytes: no GEMM dtype " + dtype);
+}
+
+std::vector<GemmCase> gemm_plan(bool quick) {
+  std::vector<GemmCase> plan;
+  if (quick) {
+    add_layer_gemms(plan, "bf16", {2048, 4096, 8192}, {2048, 8192}, false);
+    return plan;
+  }
+  for (const char* dtype : {"bf16", "fp16"}) {
+    add_layer_gemms(plan, dtype, {2048, 4096, 8192, 16384}, {2048, 8192, 32768}, false);
+  }
+  for (const char* dtype : {"tf32", "fp32"}) {
+    add_layer_gemms(plan, dtype, {2048, 4096, 8192}, {2048, 8192}, true);
+  }
+  return plan;
+}
+
+GemmBufferBytes gemm_buffer_bytes(const std::vector<GemmCase>& plan) {
+  GemmBufferBytes b;
+  for (const GemmCase& g : plan) {
+    const std::int64_t e = dtype_bytes(g.dtype);
+    b.a = std::max(b.a, g.m * g.k * e);
+    b.b = std::max(b.b, g.k * g.n * e);
+    b.c = std::max(b.c, g.m * g.n * e);
+  }
+  return b;
+}
+
+std::vector<AttentionCase> attention_plan(bool quick) {
+  std::vector<AttentionCase> plan;
+  const std::vector<std::string> dtypes =
+      quick ? std::vector<std::string>{"bf16"} : std::vector<std::string>{"bf16", "fp16"};
+  const Widths lengths = quick ? Widths{2048} : Widths{1024, 4096, 16384};
+  for (const std::string& dtype : dtypes) {
+    for (const int d : {64, 128}) {
+      for (const AttentionKind kind : {AttentionKind::kDense, AttentionKind::kCausal}) {
+        for (const std::int64_t s : lengths) {
+          plan.push_back(attention_case(dtype, kind, d, s));
+        }
+      }
+    }
+  }
+  const std::vector<int> other_dims = quick ? std::vector<int>{64, 128} : std::vector<int>{128};
+  for (const int d : other_dims) {
+    for (const AttentionKind kind : {AttentionKind::kSlidingWindow, AttentionKind::kDilated}) {
+      plan.push_back(attention_case("bf16", kind, d, quick ? 8192 : 16384));
+    }
+  }
+  return plan;
+}
+
+std::string kind_name(AttentionKind kind) {
+  switch (kind) {
+    case AttentionKind::kDense:
+      return "dense";
+    case AttentionKind::kCausal:
+      return "causal";
+    case AttentionKind::kSlidingWindow:
+      return "sliding_window";
+    case AttentionKind::kDilated:
+      return "dilated";
+  }
+  return "?";
+}
+
+double attention_pairs(const AttentionCase& a) {
+  const auto s = static_cast<double>(a.seq);
+  switch (a.kind) {
+    case AttentionKind::kDense:
+      return s * s;
+    case AttentionKind::kCausal:
+      return 0.5 * s * s;
+    case AttentionKind::kSlidingWindow: {
+      const auto w = static_cast<double>(std::min(a.window, a.seq));
+      return w * s - w * (w - 1) / 2;
+    }
+    case AttentionKind::kDilated: {
+      const auto w = static_cast<double>(std::min(a.segment, a.seq));
+      const auto r = static_cast<double>(a.dilation);
+      return s * w / (r * r);
+    }
+  }
+  return 0;
+}
+
+double attention_flops(const AttentionCase& a, bool backward) {
+  const double forward = 4.0 * attention_pairs(a) * a.head_dim * a.batch * a.heads;
+  return backward ? 2.5 * forward : forward;
+}
+
+std::vector<std::int64_t> memory_sizes(bool quick) {
+  std::vector<std::int64_t> sizes;
+  for (std::int64_t b = std::int64_t{1} << 20; b <= (std::int64_t{1} << 30); b *= quick ? 16 : 4) {
+    sizes.push_back(b);
+  }
+  return sizes;
+}
+
+std::vector<std::string> comm_collectives() {
+  return {"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "send_recv"};
+}
+
+std::int64_t comm_elements(const std::string& collective, int ranks, double size_bytes) {
+  const auto elements = static_cast<std::int64_t>(size_bytes / 4);
+  if (collective == "all_reduce" || collective == "send_recv") {
+    return std::max<std::int64_t>(1, elements);
+  }
+  return std::max<std::int64_t>(1, elements / ranks);
+}
+
+std::vector<double> comm_sizes(const std::string& collective, int ranks, bool quick) {
+  std::vector<double> sizes;
+  const double last = quick ? 16.0 * (1 << 20) : static_cast<double>(std::int64_t{1} << 30);
+  for (double b = 8; b <= last; b *= quick ? 16 : 2) {
+    const auto per = static_cast<double>(comm_elements(collective, ranks, b)) * 4;
+    const bool whole_buffer = collective == "all_reduce" || collective == "send_recv";
+    const double size = whole_buffer ? per : per * ranks;
+    if (sizes.empty() || size > sizes.back()) {
+      sizes.push_back(size);
+    }
+  }
+  return sizes;
+}
+
+int comm_ranks(int gpus) {
+  return gpus >= 2 ? std::min(gpus, 8) : 0;
+}
+
+GpuTiming gpu_timing(bool quick) {
+  GpuTiming t;
+  t.policy.warmups = 1;
+  t.policy.min_repeats = quick ? 3 : 5;
+  t.policy.max_repeats = quick ? 20 : 50;
+  t.policy.budget_s = quick ? 0.005 : 0.03;
+  t.policy.hard_limit_s = quick ? 0.5 : 2.0;
+  t.batch_s = quick ? 0.001 : 0.002;
+  t.max_calls = 1000;
+  return t;
+}
+
+int calls_per_batch(const GpuTiming& t, double probe_s) {
+  if (!(probe_s > 0) || probe_s >= t.batch_s) {
+    return 1;
+  }
+  const double calls = std::floor(t.batch_s / probe_s);
+  return static_cast<int>(std::min(calls, static_cast<double>(t.max_calls)));
+}
+
+double point_seconds(const GpuTiming& t, double call_s) {
+  // The stopping rule with every run lasting call_s: stop after run i when i >= max_repeats,
+  // or i·call_s >= budget and i >= min_repeats, or (i + 1)·call_s > hard limit.
+  int runs = 0;
+  for (;;) {
+    ++runs;
+    const double spent = runs * call_s;
+    if (runs >= t.policy.max_repeats ||
+        (spent >= t.policy.budget_s && runs >= t.policy.min_repeats) ||
+        spent + call_s > t.policy.hard_limit_s) {
+      break;
+    }
+  }
+  const int calls = calls_per_batch(t, call_s);
+  return call_s * (1.0 + static_cast<double>(calls) * (t.policy.warmups + runs));
+}
+
+int planned_points(bool quick, int gpus) {
+  const auto n = [](std::size_t x) { return static_cast<int>(x); };
+  int points = n(gemm_plan(quick).size()) + 2 * n(attention_plan(quick).size()) +
+               2 * n(memory_sizes(quick).size()) + 2;
+  const int ranks = comm_ranks(gpus);
+  if (ranks >= 2) {
+    for (const std::string& c : comm_collectives()) {
+      points += n(comm_sizes(c, ranks, quick).size());
+    }
+  }
+  return points;
+}
+
+}  // namespace attnsim::calibrate::cuda

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the CUDA backend measures, as plain C++ (no CUDA type, built and tested in every build):
+// the point lists of --quick and of a full run, their FLOP and byte counts, and the timing
+// policy. The CUDA code (cuda_backend.cpp, compute_bench.cpp, comm_bench.cpp) only walks these
+// lists, so what a run covers is decided, and tested, here.
+//
+// GEMM (cuBLAS cublasGemmEx, column-major C (m x n) = A (m x k)·B (k x n), fp32 accumulation):
+// the GEMMs of one transformer layer for model width h and local token count t (m = t):
+//   qkv   t x 5h/4 x h   (Llama 3's 8:1 grouped-query heads: h + 2·h/8 outputs)
+//   out   t x h x h      (attention output projection)
+//   up    t x 7h/2 x h   (FFN up, Llama 3's 3.5 x width)
+//   down  t x h x 7h/2   (FFN down)
+// FLOPs 2·m·n·k. Quick: bf16, h 2048/4096/8192, t 2048/8192 (24 points). Full: bf16 and fp16,
+// h 2048/4096/8192/16384, t 2048/8192/32768 (48 points each); tf32 and fp32 only for `out` at
+// h 2048/4096/8192, t 2048/8192 (6 points each): 108 points.
+//
+// Attention (our kernels, kernels/attention.h), FlashAttention's benchmark setting: batch x
+// sequence = 16K tokens per call, model width 2048 (heads = 2048 / d), GQA off:
+//   dense, causal     rows of the profile (impl "ours"); FLOPs by profile.h's convention:
+//                     4·s²·d·batch·heads forward, halved when causal, x 2.5 backward
+//   sliding window    window s/4; FLOPs 4·pairs·d·batch·heads, pairs = w·s - w(w-1)/2 kept
+//   dilated           one LongNet branch (w = s/4, r = 4, head groups: every head runs it);
+//                     pairs = (s/w)·(w/r)² = s·w/r² per head, FLOPs as above
+// The profile schema has no row for the last two (its rows are dense or causal tiles, which is
+// how models/cost.h prices them); they are measured and reported in provenance notes.
+// Quick: bf16, d 64/128, s 2048 (dense, causal), s 8192 (window, dilated): 16 points.
+// Full: bf16 and fp16, d 64/128, s 1024/4096/16384 (dense, causal), s 16384 (window,
+// dilated, bf16 d 128): 52 points. Each setting is timed forward and backward.
+//
+// Memory (bytes moved = read + written): device-to-device cudaMemcpyAsync ("copy") and a
+// vectorised y = a·x over fp32 ("scale"), buffers 1 MiB ... 1 GiB by factor 4 (full, 6 sizes)
+// or 16 (quick, 1/16/256 MiB). Launch overhead: an empty kernel, back to back on one stream
+// (the profile's launch_overhead_us), and launch + cudaStreamSynchronize (notes).
+//
+// Communication (NCCL, one process, ncclCommInitAll over every local GPU, at most 8, one
+// stream each): all_reduce (fp32 sum), all_gather, reduce_scatter, all_to_all (grouped
+// ncclSend/ncclRecv), send_recv (rank r sends to r+1 and receives from r-1, as nccl-tests'
+// sendrecv); sizes 8 B ... 1 GiB by factor 2 (full, 28) or 8 B ... 16 MiB by factor 16 (quick,
+// 6); sizes are whole buffers (nccl-tests), rounded down to whole fp32 elements per rank and
+// chunk (at least one), duplicates dropped. busbw by nccl-tests' factors (profile.h).
+//
+// Timing: each point is first run once (the probe, which also warms up); a timed run is then a
+// batch of back-to-back calls lasting about batch_s by the probe (at least 1, at most 1000
+// calls), timed with CUDA events and divided by the calls; the median of runs under
+// time_median_runs() (calibrate/timing.h) with the policy below.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "calibrate/timing.h"
+
+namespace attnsim::calibrate::cuda {
+
+/// One GEMM of the plan.
+struct GemmCase {
+  std::string dtype;  // bf16 fp16 tf32 fp32
+  std::string layer;  // qkv out up down
+  std::int64_t m = 0, n = 0, k = 0;
+};
+
+/// The GEMM points (see the header), smallest FLOPs first within each dtype.
+std::vector<GemmCase> gemm_plan(bool quick);
+
+/// 2·m·n·k.
+double gemm_flops(const GemmCase& g);
+
+/// Bytes of one element of `dtype` in device memory: 2 for bf16 and fp16, 4 for tf32 and fp32.
+/// Precondition: one of those four.
+int dtype_bytes(const std::string& dtype);
+
+/// The largest A, B and C any GEMM of `plan` needs, bytes (one buffer each serves all points).
+struct GemmBufferBytes {
+  std::int64_t a = 0, b = 0, c = 0;
+};
+
+GemmBufferBytes gemm_buffer_bytes(const std::vector<GemmCase>& plan);
+
+enum class AttentionKind { kDense, kCausal, kSlidingWindow, kDilated };
+
+/// One attention setting of the plan (timed forward and backward).
+struct AttentionCase {
+  std::string dtype;  // bf16 fp16
+  AttentionKind kind = AttentionKind::kDense;
+  int head_dim = 128;
+  std::int64_t seq = 0;
+  int batch = 1;
+  int heads = 1;
+  std::int64_t window = 0;    // kSlidingWindow
+  std::int64_t segment = 0;   // kDilated: w
+  std::int64_t dilation = 1;  // kDilated: r
+};
+
+std::vector<AttentionCase> attention_plan(bool quick);
+
+/// "dense", "causal", "sliding_window", "dilated".
+std::string kind_name(AttentionKind kind);
+
+/// FLOPs of one call (see the header): the profile's convention for dense and causal, the kept
+/// pairs for sliding window and dilated; x 2.5 for the backward pass.
+double attention_flops(const AttentionCase& a, bool backward);
+
+/// Kept (query, key) pairs per (batch, head): s² dense, s²/2 causal (the convention), w·s -
+/// w(w-1)/2 sliding window (s >= w), s·w/r² dilated (r divides w, w divides s).
+double attention_pairs(const AttentionCase& a);
+
+/// Memory-benchmark buffer sizes, bytes.
+std::vector<std::int64_t> memory_sizes(bool quick);
+
+/// The collectives measured, in order.
+std::vector<std::string> comm_collectives();
+
+/// Whole-buffer sizes of `collective` on `ranks` ranks, bytes (see the header).
+std::vector<double> comm_sizes(const std::string& collective, int ranks, bool quick);
+
+/// fp32 elements per rank buffer for a whole-buffer size: the buffer itself for all_reduce and
+/// send_recv, the per-rank chunk (size / ranks) for all_gather, reduce_scatter and all_to_all.
+std::int64_t comm_elements(const std::string& collective, int ranks, double size_bytes);
+
+/// Ranks the collectives run on: every local GPU, at most 8; 0 when there is one GPU.
+int comm_ranks(int gpus);
+
+/// Timing policy of one point, and the batch length.
+struct GpuTiming {
+  TimingPolicy policy;
+  double batch_s = 0;
+  int max_calls = 1000;
+};
+
+GpuTiming gpu_timing(bool quick);
+
+/// Calls per timed batch for a point whose probe took `probe_s`: batch_s / probe_s rounded
+/// down, within [1, max_calls].
+int calls_per_batch(const GpuTiming& t, double probe_s);
+
+/// An estimate of the wall time of one point whose call takes `call_s` every time: the probe
+/// call, then warm-up and timed batches of calls_per_batch() calls, as many timed batches as
+/// the stopping rule of calibrate/timing.h takes for equal durations. Host overheads (launch
+/// queueing, synchronisation) are left out. For the run-time estimates in tests and README.
+double point_seconds(const GpuTiming& t, double call_s);
+
+/// Points of a run on `gpus` GPUs (the progress total): GEMMs, attention settings x 2 passes,
+/// memory sizes x 2 ops, 2 launch points, and the collectives' sizes when gpus >= 2.
+int planned_points(bool quick, int gpus);
+
+}  // namespace attnsim::calibrate::cuda

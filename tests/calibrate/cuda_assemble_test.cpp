@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CUDA backend's profile assembly (calibrate/cuda/assemble.h) from fake measurements,
+// without a GPU: the built-in match by device name, version strings, one GPU (communication
+// inherited from the built-in), eight GPUs of an unknown device (the scale-up link fitted to
+// send_recv rows made from a known alpha and beta), and the round trip through the JSON.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "calibrate/cuda/assemble.h"
+#include "config/error.h"
+#include "config/node.h"
+
+using attnsim::calibrate::builtin_profile;
+using attnsim::calibrate::CommMeasurement;
+using attnsim::calibrate::GemmPoint;
+using attnsim::calibrate::MeasureOptions;
+using attnsim::calibrate::MemoryPoint;
+using attnsim::calibrate::parse_profile;
+using attnsim::calibrate::Profile;
+using attnsim::calibrate::to_json;
+using attnsim::calibrate::cuda::assemble_profile;
+using attnsim::calibrate::cuda::builtin_for_device;
+using attnsim::calibrate::cuda::cuda_version_text;
+using attnsim::calibrate::cuda::Measurements;
+using attnsim::calibrate::cuda::nccl_version_text;
+
+namespace {
+
+Measurements fake(const std::string& device, int gpus) {
+  Measurements m;
+  m.device.name = device;
+  m.device.gpus = gpus;
+  m.device.sm_count = 132;
+  m.device.compute_capability = 90;
+  m.device.hbm_bytes = 85'031'714'816.0;
+  m.device.driver_version = 13000;
+  m.device.runtime_version = 13000;
+  m.device.cublas_version = "13.0.2";
+  m.device.nccl_version = 22703;
+  m.device.all_peer_access = gpus > 1;
+  GemmPoint g;
+  g.m = 8192;
+  g.n = 4096;
+  g.k = 4096;
+  g.dtype = "bf16";
+  g.tflops = 600;
+  g.source = "fake";
+  m.gemm.push_back(g);
+  g.n = 5120;
+  g.tflops = 650;
+  m.gemm.push_back(g);
+  MemoryPoint copy;
+  copy.op = "copy";
+  copy.bytes = 2.0 * (1 << 30);
+  copy.bandwidth_GBps = 2900;
+  copy.source = "fake";
+  m.memory.push_back(copy);
+  m.launch_us = 2.5;
+  m.launch_sync_us = 9;
+  return m;
+}
+
+// parse_profile(to_json(p)) must give back to_json(p) (what `attnsim calibrate` checks).
+void require_round_trip(const Profile& p) {
+  const nlohmann::json first = to_json(p);
+  const Profile again = parse_profile(attnsim::config::Node::from_json("assembled.json", first));
+  REQUIRE(to_json(again) == first);
+}
+
+MeasureOptions options() {
+  MeasureOptions o;
+  o.tool = "attnsim 0.1.0";
+  o.name = "test-cuda";
+  o.quick = true;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("device names map to SXM built-ins by whole words, never PCIe or NVL parts", "[unit]") {
+  REQUIRE(builtin_for_device("NVIDIA H100 80GB HBM3") == "h100-sxm");
+  REQUIRE(builtin_for_device("NVIDIA H200") == "h200-sxm");
+  REQUIRE(builtin_for_device("NVIDIA A100-SXM4-80GB") == "a100-sxm");
+  REQUIRE(builtin_for_device("NVIDIA B200") == "b200");
+  REQUIRE(builtin_for_device("NVIDIA GB200") == "gb200");
+  REQUIRE_FALSE(builtin_for_device("NVIDIA H100 PCIe"));
+  REQUIRE_FALSE(builtin_for_device("NVIDIA H100 NVL"));
+  REQUIRE_FALSE(builtin_for_device("NVIDIA A100 80GB PCIe"));
+  REQUIRE_FALSE(builtin_for_device("NVIDIA GH200 480GB"));  // not the word H200
+  REQUIRE_FALSE(builtin_for_device("NVIDIA GeForce RTX 4090"));
+}
+
+TEST_CASE("CUDA and NCCL version codes print as dotted versions", "[unit]") {
+  REQUIRE(cuda_version_text(13000) == "13.0");
+  REQUIRE(cuda_version_text(12040) == "12.4");
+  REQUIRE(cuda_version_text(0).empty());
+  REQUIRE(nccl_version_text(22703) == "2.27.3");
+  REQUIRE(nccl_version_text(21803) == "2.18.3");
+}
+
+TEST_CASE("one H100: measured compute, the built-in's peaks and communication", "[unit]") {
+  const Profile builtin = builtin_profile("h100-sxm");
+  const Profile p = assemble_profile(options(), fake("NVIDIA H100 80GB HBM3", 1), "2026-08-14");
+  REQUIRE(p.name == "test-cuda");
+  REQUIRE(p.provenance.source == "measured");
+  REQUIRE(p.provenance.device == "NVIDIA H100 80GB HBM3");
+  REQUIRE(p.provenance.cuda == "13.0");
+  REQUIRE(p.provenance.nccl == "2.27.3");
+  REQUIRE(p.provenance.gpus == 1);
+  REQUIRE(p.provenance.date == "2026-08-14");
+  REQUIRE(p.inherited_from == "h100-sxm");
+  REQUIRE(p.provenance.citations.front().find("calibrate/profiles/h100-sxm.json") !=
+          std::string::npos);
+  REQUIRE(p.provenance.notes.find("One GPU: no collective can be measured") != std::string::npos);
+  REQUIRE(p.provenance.notes.find("bf16 650 TFLOP/s at 8192x5120x4096") != std::string::npos);
+  // Datasheet peaks from the built-in; the device's own memory size, SMs, capability.
+  REQUIRE(p.peaks.flops_per_s == builtin.peaks.flops_per_s);
+  REQUIRE(p.peaks.hbm_bandwidth_GBps == builtin.peaks.hbm_bandwidth_GBps);
+  REQUIRE(p.peaks.hbm_bytes == 85'031'714'816.0);
+  REQUIRE(p.peaks.source.find("cannot be measured") != std::string::npos);
+  REQUIRE(p.compute.gemm.size() == 2);
+  REQUIRE(p.compute.launch_overhead_us == 2.5);
+  REQUIRE(p.comm.measurements.size() == builtin.comm.measurements.size());
+  REQUIRE(p.comm.links.scale_up.bandwidth_GBps == builtin.comm.links.scale_up.bandwidth_GBps);
+  require_round_trip(p);
+}
+
+TEST_CASE("eight GPUs of an unknown device: the link is fitted to send_recv, peaks measured",
+          "[unit]") {
+  Measurements m = fake("NVIDIA RTX PRO 6000", 8);
+  // send_recv rows made from alpha = 5 us, beta = 300 GB/s exactly: the fit must return them.
+  for (double size = 8; size <= 1 << 30; size *= 16) {
+    CommMeasurement c;
+    c.collective = "send_recv";
+    c.ranks = 8;
+    c.nodes = 1;
+    c.algo = "default";
+    c.proto = "default";
+    c.size_bytes = size;
+    const double seconds = 5e-6 + size / 300e9;
+    c.time_us = seconds * 1e6;
+    c.busbw_GBps = size / seconds * 1e-9;  // factor 1
+    c.source = "fake";
+    m.comm.push_back(c);
+  }
+  const Profile p = assemble_profile(options(), m, "2026-08-14");
+  REQUIRE(p.inherited_from.empty());
+  REQUIRE(p.comm.measurements.size() == m.comm.size());
+  REQUIRE(p.comm.links.scale_up.kind == "nvswitch");  // every pair has peer access
+  REQUIRE(p.comm.links.scale_up.latency_us == Approx(5).epsilon(1e-6));
+  REQUIRE(p.comm.links.scale_up.bandwidth_GBps == Approx(300).epsilon(1e-6));
+  REQUIRE(p.comm.links.scale_up.efficiency == 1);
+  REQUIRE(p.comm.links.nic.kind.empty());
+  // No built-in: the best measured rates stand in for peaks, and say so.
+  REQUIRE(p.peaks.flops_per_s.at("bf16") == Approx(650e12));
+  REQUIRE(p.peaks.hbm_bandwidth_GBps == 2900);
+  REQUIRE(p.peaks.source.find("not a datasheet peak") != std::string::npos);
+  require_round_trip(p);
+
+  m.device.all_peer_access = false;
+  REQUIRE(assemble_profile(options(), m, "2026-08-14").comm.links.scale_up.kind == "pcie");
+}
+
+TEST_CASE("eight H100s keep the built-in's NIC and PCIe figures beside the fitted link", "[unit]") {
+  Measurements m = fake("NVIDIA H100 80GB HBM3", 8);
+  for (const double size : {1e3, 1e6, 1e9}) {
+    CommMeasurement c;
+    c.collective = "send_recv";
+    c.ranks = 8;
+    c.nodes = 1;
+    c.algo = "default";
+    c.proto = "default";
+    c.size_bytes = size;
+    const double seconds = 8e-6 + size / 360e9;
+    c.time_us = seconds * 1e6;
+    c.busbw_GBps = size / seconds * 1e-9;
+    c.source = "fake";
+    m.comm.push_back(c);
+  }
+  const Profile builtin = builtin_profile("h100-sxm");
+  const Profile p = assemble_profile(options(), m, "2026-08-14");
+  REQUIRE(p.comm.links.scale_up.kind == "nvswitch");
+  REQUIRE(p.comm.links.scale_up.bandwidth_GBps == Approx(360).epsilon(1e-6));
+  REQUIRE(p.comm.links.nic.bandwidth_GBps == builtin.comm.links.nic.bandwidth_GBps);
+  REQUIRE(p.comm.links.nic.source.rfind("from attnsim built-in profile h100-sxm", 0) == 0);
+  // NVLS: the built-in's algbw 0.6097 x 450 = 274.4 GB/s over the fitted 360 GB/s = 0.762.
+  REQUIRE(p.comm.links.nvls_efficiency == Approx(0.6097 * 450 / 360).epsilon(1e-6));
+  REQUIRE(p.comm.links.nvls_extrapolated);
+  require_round_trip(p);
+}
+
+TEST_CASE("two or more GPUs with one send_recv size cannot be fitted", "[errors]") {
+  Measurements m = fake("NVIDIA H100 80GB HBM3", 2);
+  CommMeasurement c;
+  c.collective = "send_recv";
+  c.ranks = 2;
+  c.size_bytes = 1024;
+  c.time_us = 10;
+  m.comm.push_back(c);
+  REQUIRE_THROWS_WITH(assemble_profile(options(), m, "2026-08-14"),
+                      "calibrate --backend cuda: cannot fit latency and bandwidth of the NCCL "
+                      "send_recv rows (1 sizes; the fit needs two, with times rising with "
+                      "size)");
+}

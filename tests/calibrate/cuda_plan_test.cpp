@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CUDA backend's point lists (calibrate/cuda/plan.h), checked without a GPU: what --quick
+// and a full run cover, the FLOP and pair counts against brute force, the collective sizes
+// and their busbw factors, the batch rule, and the quick run's time on an H100 by estimate.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <catch2/catch.hpp>
+
+#include "calibrate/cuda/plan.h"
+#include "calibrate/profile.h"
+
+using attnsim::calibrate::busbw_factor;
+using namespace attnsim::calibrate::cuda;  // NOLINT(google-build-using-namespace): test file
+
+namespace {
+
+bool has_gemm(const std::vector<GemmCase>& plan, const std::string& dtype, std::int64_t m,
+              std::int64_t n, std::int64_t k) {
+  return std::any_of(plan.begin(), plan.end(), [&](const GemmCase& g) {
+    return g.dtype == dtype && g.m == m && g.n == n && g.k == k;
+  });
+}
+
+// Kept pairs per head by brute force over positions, from the mask definitions of
+// kernels/attention.h (independent of plan.cpp's closed forms).
+double brute_force_pairs(const AttentionCase& a) {
+  double pairs = 0;
+  for (std::int64_t q = 0; q < a.seq; ++q) {
+    for (std::int64_t k = 0; k < a.seq; ++k) {
+      bool kept = true;
+      if (a.kind == AttentionKind::kSlidingWindow) {
+        kept = q - a.window < k && k <= q;
+      } else if (a.kind == AttentionKind::kDilated) {
+        // One branch (w, r), head group 0: offset 0; same segment, both ≡ 0 (mod r).
+        kept = q / a.segment == k / a.segment && (q % a.segment) % a.dilation == 0 &&
+               (k % a.segment) % a.dilation == 0;
+      }
+      pairs += kept ? 1 : 0;
+    }
+  }
+  return pairs;
+}
+
+}  // namespace
+
+TEST_CASE("the quick GEMM plan is 24 bf16 layer shapes, the full one 108 in four dtypes",
+          "[unit]") {
+  const std::vector<GemmCase> quick = gemm_plan(true);
+  REQUIRE(quick.size() == 24);  // 4 layers x h 2048/4096/8192 x t 2048/8192
+  for (const GemmCase& g : quick) {
+    REQUIRE(g.dtype == "bf16");
+  }
+  // h = 4096, t = 8192: qkv 8192 x 5120 x 4096, out 8192 x 4096 x 4096, up 8192 x 14336 x
+  // 4096 (Llama 3 8B's FFN), down 8192 x 4096 x 14336.
+  REQUIRE(has_gemm(quick, "bf16", 8192, 5120, 4096));
+  REQUIRE(has_gemm(quick, "bf16", 8192, 4096, 4096));
+  REQUIRE(has_gemm(quick, "bf16", 8192, 14336, 4096));
+  REQUIRE(has_gemm(quick, "bf16", 8192, 4096, 14336));
+  REQUIRE(std::is_sorted(quick.begin(), quick.end(), [](const GemmCase& a, const GemmCase& b) {
+    return gemm_flops(a) < gemm_flops(b);
+  }));
+
+  const std::vector<GemmCase> full = gemm_plan(false);
+  REQUIRE(full.size() == 108);  // 2 dtypes x 4 layers x 4 h x 3 t + 2 x 3 x 2
+  std::map<std::string, int> per_dtype;
+  std::set<std::tuple<std::string, std::int64_t, std::int64_t, std::int64_t>> unique;
+  for (const GemmCase& g : full) {
+    ++per_dtype[g.dtype];
+    unique.insert({g.dtype, g.m, g.n, g.k});
+  }
+  REQUIRE(per_dtype ==
+          std::map<std::string, int>{{"bf16", 48}, {"fp16", 48}, {"fp32", 6}, {"tf32", 6}});
+  REQUIRE(unique.size() == full.size());                 // the profile rejects duplicate shapes
+  REQUIRE(has_gemm(full, "bf16", 32768, 57344, 16384));  // h 16384's FFN up at 32K tokens
+  REQUIRE(has_gemm(full, "tf32", 8192, 8192, 8192));
+}
+
+TEST_CASE("GEMM FLOPs are 2mnk and the buffers fit the largest operand of each role", "[unit]") {
+  REQUIRE(gemm_flops({"bf16", "qkv", 2048, 2560, 2048}) == 2.0 * 2048 * 2560 * 2048);
+  REQUIRE(dtype_bytes("bf16") == 2);
+  REQUIRE(dtype_bytes("tf32") == 4);
+  // Full: A largest for down at t 32768, k = 7/2·16384 = 57344 (bf16); B for up or down,
+  // 16384 x 57344; C for up, 32768 x 57344. The fp32 shapes (8192³ x 4 B) are smaller.
+  const GemmBufferBytes b = gemm_buffer_bytes(gemm_plan(false));
+  REQUIRE(b.a == std::int64_t{32768} * 57344 * 2);
+  REQUIRE(b.b == std::int64_t{16384} * 57344 * 2);
+  REQUIRE(b.c == std::int64_t{32768} * 57344 * 2);
+}
+
+TEST_CASE("attention pair counts match brute force for every mask kind", "[unit]") {
+  AttentionCase a;
+  a.seq = 16;
+  a.kind = AttentionKind::kDense;
+  REQUIRE(attention_pairs(a) == 256);
+  a.kind = AttentionKind::kCausal;
+  REQUIRE(attention_pairs(a) == 128);  // the convention s²/2, not s(s+1)/2 = 136
+  a.kind = AttentionKind::kSlidingWindow;
+  for (const std::int64_t w : {1, 3, 8, 16}) {
+    a.window = w;
+    REQUIRE(attention_pairs(a) == brute_force_pairs(a));
+  }
+  a.kind = AttentionKind::kDilated;
+  for (const auto& [w, r] :
+       std::vector<std::pair<std::int64_t, std::int64_t>>{{8, 2}, {16, 4}, {4, 1}, {16, 16}}) {
+    a.segment = w;
+    a.dilation = r;
+    REQUIRE(attention_pairs(a) == brute_force_pairs(a));
+  }
+}
+
+TEST_CASE("attention FLOPs follow the FlashAttention convention, backward 2.5x", "[unit]") {
+  AttentionCase a;
+  a.kind = AttentionKind::kDense;
+  a.seq = 1024;
+  a.head_dim = 128;
+  a.batch = 16;
+  a.heads = 16;
+  const double forward = 4.0 * 1024 * 1024 * 128 * 256;  // 4·s²·d·batch·heads
+  REQUIRE(attention_flops(a, false) == forward);
+  REQUIRE(attention_flops(a, true) == 2.5 * forward);
+  a.kind = AttentionKind::kCausal;
+  REQUIRE(attention_flops(a, false) == forward / 2);
+}
+
+TEST_CASE("the attention plan keeps FlashAttention's 16K tokens and width 2048", "[unit]") {
+  const auto check = [](const std::vector<AttentionCase>& plan) {
+    for (const AttentionCase& a : plan) {
+      REQUIRE(a.batch * a.seq == 16384);
+      REQUIRE(a.heads * a.head_dim == 2048);
+      if (a.kind == AttentionKind::kDilated) {
+        REQUIRE(a.seq % a.segment == 0);
+        REQUIRE(a.segment % a.dilation == 0);
+      }
+    }
+  };
+  const std::vector<AttentionCase> quick = attention_plan(true);
+  const std::vector<AttentionCase> full = attention_plan(false);
+  REQUIRE(quick.size() == 8);  // dense, causal x d 64, 128 at s 2048; window, dilated x d
+  REQUIRE(full.size() == 26);  // 2 dtypes x 2 d x 2 kinds x 3 lengths; window, dilated
+  check(quick);
+  check(full);
+  REQUIRE(kind_name(AttentionKind::kSlidingWindow) == "sliding_window");
+}
+
+TEST_CASE("collective sizes are whole fp32 buffers, increasing, with nccl-tests factors",
+          "[unit]") {
+  REQUIRE(comm_collectives() == std::vector<std::string>{"all_reduce", "all_gather",
+                                                         "reduce_scatter", "all_to_all",
+                                                         "send_recv"});
+  // all_reduce quick: 8 B x 16^i up to 16 MiB.
+  REQUIRE(comm_sizes("all_reduce", 8, true) ==
+          std::vector<double>{8, 128, 2048, 32768, 524288, 8388608});
+  // Full: 8 B ... 1 GiB by factor 2 = 28 sizes.
+  REQUIRE(comm_sizes("all_reduce", 8, false).size() == 28);
+  REQUIRE(comm_sizes("all_reduce", 8, false).back() == 1073741824.0);
+  // all_gather on 8 ranks: 8 B is less than one fp32 per rank, so the first size is 8 x 4 =
+  // 32 B; 16 B and 32 B round to the same 32 B and are dropped.
+  const std::vector<double> gather = comm_sizes("all_gather", 8, false);
+  REQUIRE(gather.front() == 32);
+  REQUIRE(gather[1] == 64);
+  REQUIRE(gather.size() == 26);
+  for (const double s : gather) {
+    REQUIRE(std::fmod(s, 32.0) == 0);
+    REQUIRE(static_cast<double>(comm_elements("all_gather", 8, s) * 32) == s);
+  }
+  REQUIRE(comm_elements("send_recv", 8, 4096) == 1024);
+  // busbw factors (profile.h): every planned collective has one.
+  REQUIRE(busbw_factor("all_reduce", 8) == 1.75);
+  REQUIRE(busbw_factor("all_gather", 8) == 0.875);
+  REQUIRE(busbw_factor("reduce_scatter", 8) == 0.875);
+  REQUIRE(busbw_factor("all_to_all", 8) == 0.875);
+  REQUIRE(busbw_factor("send_recv", 8) == 1);
+  REQUIRE(comm_ranks(1) == 0);
+  REQUIRE(comm_ranks(4) == 4);
+  REQUIRE(comm_ranks(16) == 8);
+}
+
+TEST_CASE("a batch lasts about batch_s, between 1 and max_calls calls", "[unit]") {
+  const GpuTiming t = gpu_timing(false);  // batch 2 ms
+  REQUIRE(calls_per_batch(t, 1e-5) == 200);
+  REQUIRE(calls_per_batch(t, 1e-8) == 1000);
+  REQUIRE(calls_per_batch(t, 0.01) == 1);
+  REQUIRE(calls_per_batch(t, 0) == 1);
+}
+
+TEST_CASE("the points planned are the sum of the lists", "[unit]") {
+  // Quick, one GPU: 24 GEMMs + 8 x 2 attention + 3 x 2 memory + 2 launch = 48.
+  REQUIRE(planned_points(true, 1) == 48);
+  // Two GPUs add 6 sizes for each of the 5 collectives (on 2 ranks 8 B is one fp32 per rank,
+  // so no size rounds onto another).
+  REQUIRE(planned_points(true, 2) == 48 + 30);
+  // Full, one GPU: 108 + 26 x 2 + 6 x 2 + 2 = 174.
+  REQUIRE(planned_points(false, 1) == 174);
+}
+
+TEST_CASE("--quick's compute points take well under a minute on an H100 by estimate", "[unit]") {
+  // Conservative rates, below what an H100 reaches: cuBLAS bf16 300 TFLOP/s (794.5 measured
+  // by MAMF, h100-sxm), our simple attention kernels 30 TFLOP/s, HBM 1 TB/s (3.35 datasheet).
+  const GpuTiming t = gpu_timing(true);
+  double seconds = 0;
+  for (const GemmCase& g : gemm_plan(true)) {
+    seconds += point_seconds(t, gemm_flops(g) / 300e12);
+  }
+  for (const AttentionCase& a : attention_plan(true)) {
+    seconds += point_seconds(t, attention_flops(a, false) / 30e12);
+    seconds += point_seconds(t, attention_flops(a, true) / 30e12);
+  }
+  for (const std::int64_t size : memory_sizes(true)) {
+    seconds += 2 * point_seconds(t, 2.0 * static_cast<double>(size) / 1e12);
+  }
+  REQUIRE(seconds < 30);
+  // The estimate itself: a 2 ms call under the quick policy (budget 5 ms, at least 3 runs,
+  // batch 1 ms, so 1 call per batch): 3 runs reach 6 ms; probe + warm-up + 3 runs = 10 ms.
+  REQUIRE(point_seconds(t, 2e-3) == Approx(10e-3));
+}
