@@ -106,8 +106,10 @@ void summarise(const calibrate::Profile& p, double seconds, const std::string& w
     }
   }
   if (best != nullptr) {
-    os << "  gemm fp32       best " << fixed(best->tflops * 1e3, 1) << " GFLOP/s at " << best->m
-       << "x" << best->n << "x" << best->k << " (" << p.compute.gemm.size() << " shapes)\n";
+    os << "  gemm " << best->dtype
+       << std::string(11 - std::min<std::size_t>(best->dtype.size(), 10), ' ') << "best "
+       << fixed(best->tflops * 1e3, 1) << " GFLOP/s at " << best->m << "x" << best->n << "x"
+       << best->k << " (" << p.compute.gemm.size() << " shapes)\n";
   }
   const calibrate::AttentionPoint* longest = nullptr;  // dense forward, largest head dim
   for (const calibrate::AttentionPoint& a : p.compute.attention) {
@@ -125,7 +127,10 @@ void summarise(const calibrate::Profile& p, double seconds, const std::string& w
   os << "  memcpy          " << fixed(p.peaks.hbm_bandwidth_GBps, 1)
      << " GB/s (read + written, largest buffer)\n";
   const calibrate::LinkParams& link = p.comm.links.scale_up;
-  os << "  thread link     latency " << fixed(link.latency_us, 2) << " us, bandwidth "
+  if (link.kind.empty()) {
+    return;
+  }
+  os << "  scale-up link   latency " << fixed(link.latency_us, 2) << " us, bandwidth "
      << fixed(link.bandwidth_GBps, 2) << " GB/s (fitted to " << p.comm.measurements.size()
      << " transfers)\n";
 }
