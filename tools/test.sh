@@ -38,7 +38,7 @@ cmake --build build-asan -j "$jobs"
 
 echo "== fuzz: scenario and profile readers (libFuzzer + address/undefined, 60 s)"
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DATTNSIM_FUZZ=ON -DATTNSIM_SANITIZE=address,undefined -DATTNSIM_WERROR=OFF \
+  -DATTNSIM_FUZZ=ON -DATTNSIM_SANITIZE=address,undefined -DATTNSIM_WERROR=OFF -DATTNSIM_CUDA=OFF \
   -DBUILD_TESTING=OFF > /dev/null
 cmake --build build-fuzz -j "$jobs" --target attnsim_input_fuzzer > /dev/null
 corpus=build-fuzz/corpus
