@@ -97,16 +97,26 @@ std::vector<TokenSet> RingAttention::shard(std::int64_t tokens, int ranks, int r
   return {};
 }
 
+namespace {
+
+/// A segment ring's span: the longest segment (at most the sequence) or one shard of
+/// `shard` tokens, whichever is longer.
+std::int64_t segment_span(const Workload& work, std::int64_t shard) {
+  std::int64_t span = shard;
+  for (const std::int64_t w : work.attention.segment_lengths) {
+    span = std::max(span, std::min(w, work.sequence_length));
+  }
+  return span;
+}
+
+}  // namespace
+
 int RingAttention::ring_size(const Workload& work, int ranks) const {
   if (scope_ == RingScope::kSequence || ranks <= 1) {
     return ranks;
   }
   const std::int64_t l = work.sequence_length / ranks;
-  std::int64_t span = l;
-  for (const std::int64_t w : work.attention.segment_lengths) {
-    span = std::max(span, std::min(w, work.sequence_length));
-  }
-  return static_cast<int>(span / l);
+  return static_cast<int>(segment_span(work, l) / l);
 }
 
 void RingAttention::check(const Workload& work, const Degrees& degrees) const {
@@ -119,10 +129,7 @@ void RingAttention::check(const Workload& work, const Degrees& degrees) const {
     }
     const std::int64_t p = degrees.cp;
     const std::int64_t l = work.sequence_length / p;
-    std::int64_t span = l;
-    for (const std::int64_t w : work.attention.segment_lengths) {
-      span = std::max(span, std::min(w, work.sequence_length));
-    }
+    const std::int64_t span = segment_span(work, l);
     bool aligned = l > 0 && work.sequence_length % p == 0 && span % l == 0 && p % (span / l) == 0;
     for (const std::int64_t w : work.attention.segment_lengths) {
       aligned = aligned && span % std::min(w, work.sequence_length) == 0;
@@ -320,6 +327,20 @@ AttentionMemory RingAttention::memory(const Workload& work, const Degrees& degre
   // Forward: two K/V buffers + fp32 output; backward: also two dK/dV buffers + fp32 dQ.
   m.workspace = work.has_backward() ? 4.0 * block + 2.0 * fp32_out : 2.0 * block + fp32_out;
   return m;
+}
+
+RingLayout read_ring_layout(const config::Node& parallelism) {
+  const std::string layout = parallelism.string_or("ring_layout", "zigzag");
+  RingLayout l = RingLayout::kZigzag;
+  if (layout == "contiguous") {
+    l = RingLayout::kContiguous;
+  } else if (layout == "striped") {
+    l = RingLayout::kStriped;
+  } else if (layout != "zigzag") {
+    const std::vector<std::string> names = {"contiguous", "striped", "zigzag"};
+    parallelism.one_of("ring_layout", names);
+  }
+  return l;
 }
 
 std::unique_ptr<Strategy> make_ring(const config::Node& parallelism) {

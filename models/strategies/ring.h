@@ -94,6 +94,10 @@ class RingAttention : public Strategy {
   config::Node node_;
 };
 
+/// The "ring_layout" of a parallelism section that nests a ring (usp, double_ring): "zigzag"
+/// (the default), "contiguous" or "striped"; another name is a located error listing them.
+RingLayout read_ring_layout(const config::Node& parallelism);
+
 std::unique_ptr<Strategy> make_ring(const config::Node& parallelism);
 std::unique_ptr<Strategy> make_zigzag_ring(const config::Node& parallelism);
 std::unique_ptr<Strategy> make_striped_ring(const config::Node& parallelism);

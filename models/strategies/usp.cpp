@@ -153,17 +153,7 @@ std::map<std::string, std::int64_t> UspAttention::own_degrees(const Workload& wo
 std::unique_ptr<Strategy> make_usp(const config::Node& parallelism) {
   const int u = static_cast<int>(parallelism.integer_or("ulysses_degree", 1, 1 << 20, 0));
   const int r = static_cast<int>(parallelism.integer_or("ring_degree", 1, 1 << 20, 0));
-  const std::string layout = parallelism.string_or("ring_layout", "zigzag");
-  RingLayout l = RingLayout::kZigzag;
-  if (layout == "contiguous") {
-    l = RingLayout::kContiguous;
-  } else if (layout == "striped") {
-    l = RingLayout::kStriped;
-  } else if (layout != "zigzag") {
-    const std::vector<std::string> names = {"contiguous", "striped", "zigzag"};
-    parallelism.one_of("ring_layout", names);
-  }
-  return std::make_unique<UspAttention>(parallelism, u, r, l);
+  return std::make_unique<UspAttention>(parallelism, u, r, read_ring_layout(parallelism));
 }
 
 }  // namespace attnsim::models
