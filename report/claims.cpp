@@ -54,12 +54,6 @@ const Skipped* skipped_for(const Results& results, const Claim& claim) {
   return nullptr;
 }
 
-std::string factor(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2g", x);
-  return buf;
-}
-
 std::string format_metric(const std::string& metric, double v) {
   if (metric == "tokens_per_s") {
     return format_count(v) + " tokens/s";
@@ -77,14 +71,9 @@ std::string format_metric(const std::string& metric, double v) {
     return format_count(v) + "B per token";
   }
   if (metric == "speedup") {
-    return factor(v) + "x";
+    return format_significant(v, 2) + "x";
   }
   return v != 0 ? "fits" : "does not fit";
-}
-
-double hbm_of(const Results& results, const Point& p) {
-  const auto it = results.hardware.find(p.hardware);
-  return it != results.hardware.end() && it->is_object() ? it->value("hbm_bytes", 0.0) : 0.0;
 }
 
 std::string memory_reason(const Results& results, const Point& p) {
@@ -96,7 +85,7 @@ std::string memory_reason(const Results& results, const Point& p) {
       largest = name;
     }
   }
-  const double hbm = hbm_of(results, p);
+  const double hbm = hbm_bytes_of(results, p);
   std::string out = "it needs " + format_gigabytes(p.memory_per_gpu_bytes) + " per GPU";
   if (hbm > 0) {
     out += " against " + format_gigabytes(hbm) + " of HBM";
@@ -234,7 +223,8 @@ std::vector<ClaimVerdict> judge_claims(const Results& results, const Projection&
     // How much too optimistic the claim is: > 1 when the projection falls short.
     const double shortfall =
         higher_is_better(claim.metric) ? claim.value / v.projected : v.projected / claim.value;
-    v.verdict = shortfall <= 1 + kTolerance ? "holds" : "off by " + factor(shortfall) + "x";
+    v.verdict =
+        shortfall <= 1 + kTolerance ? "holds" : "off by " + format_significant(shortfall, 2) + "x";
     v.reason = who + " projects " + format_metric(claim.metric, v.projected) + " against " +
                format_metric(claim.metric, claim.value) + " claimed; ";
     if (claim.metric == "speedup") {

@@ -213,12 +213,6 @@ std::string render_html(const std::vector<Block>& blocks, const std::vector<Figu
 
 // ---- The content ---------------------------------------------------------------------------
 
-std::string significant(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
 std::string scenario_name(const Results& r) {
   return r.scenario.is_object() && r.scenario.contains("name") && r.scenario["name"].is_string()
              ? r.scenario["name"].get<std::string>()
@@ -265,9 +259,7 @@ std::string projected_text(const ClaimVerdict& v) {
     return format_count(v.projected) + "B/token";
   }
   if (m == "speedup") {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2gx", v.projected);
-    return buf;
+    return format_significant(v.projected, 2) + "x";
   }
   return format_count(v.projected) + " tokens/s";
 }
@@ -658,7 +650,8 @@ class Writer {
       }
       if (profile.is_object()) {
         items.push_back("HBM per GPU: " + format_gigabytes(profile.value("hbm_bytes", 0.0)) +
-                        "; peak " + significant(profile.value("peak_flops_per_s", 0.0) / 1e12, 4) +
+                        "; peak " +
+                        format_significant(profile.value("peak_flops_per_s", 0.0) / 1e12, 4) +
                         " TFLOP/s in the model's dtype");
       }
       field("notes", "notes");
@@ -688,9 +681,11 @@ class Writer {
     for (const Point& point : r_.points) {
       t.rows.push_back(
           {series_label(point), std::to_string(point.gpus), std::to_string(point.sequence_length),
-           point.strategy, significant(point.step_time_s, 4), significant(point.tokens_per_s, 4),
-           significant(point.mfu, 4), significant(point.exposed_comm_s, 4),
-           significant(point.memory_per_gpu_bytes / 1e9, 4), point.fits_memory ? "yes" : "no",
+           point.strategy, format_significant(point.step_time_s, 4),
+           format_significant(point.tokens_per_s, 4), format_significant(point.mfu, 4),
+           format_significant(point.exposed_comm_s, 4),
+           format_significant(point.memory_per_gpu_bytes / 1e9, 4),
+           point.fits_memory ? "yes" : "no",
            point.bottleneck.link_class.empty()
                ? "none"
                : point.bottleneck.link_class + " " + format_percent(point.bottleneck.utilization)});

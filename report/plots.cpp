@@ -68,13 +68,17 @@ std::string quoted(const std::string& text) {
   return out + "'";
 }
 
+// Every figure's terminal: SVG `height` pixels tall, written to figure.svg (run_gnuplot).
+std::string terminal(int height) {
+  return "set terminal svg size " + std::to_string(kWidth) + "," + std::to_string(height) +
+         " dynamic noenhanced font 'DejaVu Sans,11' background rgb 'white'\n"
+         "set output 'figure.svg'\n"
+         "set encoding utf8\n";
+}
+
 std::string header(int panels, const std::string& title) {
   std::ostringstream o;
-  o << "set terminal svg size " << kWidth << "," << kPanelHeight * panels + (panels > 1 ? 30 : 0)
-    << " dynamic noenhanced font 'DejaVu Sans,11' background rgb 'white'\n"
-    << "set output 'figure.svg'\n"
-    << "set encoding utf8\n"
-    << "set grid lc rgb '#dddddd'\n"
+  o << terminal(kPanelHeight * panels + (panels > 1 ? 30 : 0)) << "set grid lc rgb '#dddddd'\n"
     << "set border lc rgb '#444444'\n"
     << "set key outside right top samplen 2\n";
   if (panels > 1) {
@@ -267,10 +271,7 @@ Figure heat_map(const Results& results, const Projection& p) {
   const std::size_t n = p.series.size();
   const int height = std::max(260, 90 + 36 * static_cast<int>(p.sequence_lengths.size()));
   std::ostringstream o;
-  o << "set terminal svg size " << kWidth << "," << height
-    << " dynamic noenhanced font 'DejaVu Sans,11' background rgb 'white'\n"
-    << "set output 'figure.svg'\nset encoding utf8\nunset key\nset style fill solid 1 border rgb "
-       "'white'\n";
+  o << terminal(height) << "unset key\nset style fill solid 1 border rgb 'white'\n";
   o << "set xlabel 'GPUs'\nset ylabel 'sequence length (tokens)'\n";
   o << "set xtics (";
   for (std::size_t g = 0; g < p.gpus.size(); ++g) {

@@ -18,20 +18,6 @@ bool is_axis(const std::string& key) {
          key == "parallelism.strategy";
 }
 
-std::string with_significant(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
-double hbm_of(const Results& results, const Point& p) {
-  const auto it = results.hardware.find(p.hardware);
-  if (it == results.hardware.end() || !it->is_object()) {
-    return 0;
-  }
-  return it->value("hbm_bytes", 0.0);
-}
-
 // Readable names of the time_breakdown() segments, for sentences.
 std::string segment_phrase(const std::string& name) {
   static const std::map<std::string, std::string> phrases = {
@@ -130,14 +116,14 @@ class Explainer {
       why += " is " + format_seconds(a_now) + " against " + bn + "'s " + format_seconds(b_now);
     }
     if (total_gap > 0 && worst_gap > 0) {
-      why +=
-          " (" + with_significant(100 * std::min(1.0, worst_gap / total_gap), 2) + " % of the gap)";
+      why += " (" + format_significant(100 * std::min(1.0, worst_gap / total_gap), 2) +
+             " % of the gap)";
     }
     return head + why + ".";
   }
 
   std::string hbm_clause(const Point& p) const {
-    const double hbm = hbm_of(results_, p);
+    const double hbm = hbm_bytes_of(results_, p);
     return hbm > 0 ? ", and the GPU has " + format_gigabytes(hbm) : "";
   }
 
@@ -360,6 +346,20 @@ std::vector<Segment> time_breakdown(const Point& point) {
   return out;
 }
 
+double hbm_bytes_of(const Results& results, const Point& point) {
+  const auto it = results.hardware.find(point.hardware);
+  if (it == results.hardware.end() || !it->is_object()) {
+    return 0;
+  }
+  return it->value("hbm_bytes", 0.0);
+}
+
+std::string format_significant(double value, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, value);
+  return buf;
+}
+
 std::string format_seconds(double seconds) {
   const double a = std::abs(seconds);
   if (a >= 1000) {
@@ -368,12 +368,12 @@ std::string format_seconds(double seconds) {
     return buf;
   }
   if (a >= 1 || a == 0) {
-    return with_significant(seconds, 3) + " s";
+    return format_significant(seconds, 3) + " s";
   }
   if (a >= 1e-3) {
-    return with_significant(seconds * 1e3, 3) + " ms";
+    return format_significant(seconds * 1e3, 3) + " ms";
   }
-  return with_significant(seconds * 1e6, 3) + " us";
+  return format_significant(seconds * 1e6, 3) + " us";
 }
 
 std::string format_tokens(std::int64_t tokens) {
@@ -393,15 +393,15 @@ std::string format_tokens(std::int64_t tokens) {
 std::string format_count(double value) {
   const double a = std::abs(value);
   if (a >= 1e9) {
-    return with_significant(value / 1e9, 3) + " G";
+    return format_significant(value / 1e9, 3) + " G";
   }
   if (a >= 1e6) {
-    return with_significant(value / 1e6, 3) + " M";
+    return format_significant(value / 1e6, 3) + " M";
   }
   if (a >= 1e3) {
-    return with_significant(value / 1e3, 3) + " K";
+    return format_significant(value / 1e3, 3) + " K";
   }
-  return with_significant(value, 3);
+  return format_significant(value, 3);
 }
 
 std::string format_gigabytes(double bytes) {

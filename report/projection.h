@@ -66,11 +66,16 @@ Projection project(const Results& results);
 /// those) when it is more than 0.1 % of the step. The seconds add up to step_time_s.
 std::vector<Segment> time_breakdown(const Point& point);
 
+/// The HBM bytes of the GPU `point` ran on (results.hardware[point.hardware]); 0 when the
+/// results do not say.
+double hbm_bytes_of(const Results& results, const Point& point);
+
 /// Formatting shared by the report's text, tables and plots.
-std::string format_seconds(double seconds);      // "1.24 s", "35.1 ms", "812 us"
-std::string format_tokens(std::int64_t tokens);  // "128K", "1M", "1G", "3000"
-std::string format_count(double value);          // "1.23 M", "45.6 K", "812"
-std::string format_gigabytes(double bytes);      // "61.2 GB"
-std::string format_percent(double fraction);     // "38.9 %"
+std::string format_significant(double value, int digits);  // printf "%.*g": "1.3", "1e+02"
+std::string format_seconds(double seconds);                // "1.24 s", "35.1 ms", "812 us"
+std::string format_tokens(std::int64_t tokens);            // "128K", "1M", "1G", "3000"
+std::string format_count(double value);                    // "1.23 M", "45.6 K", "812"
+std::string format_gigabytes(double bytes);                // "61.2 GB"
+std::string format_percent(double fraction);               // "38.9 %"
 
 }  // namespace attnsim::report
