@@ -190,4 +190,10 @@ std::span<const std::string> collective_names();
 /// Precondition: `collective` is one of collective_names() and ranks >= 1.
 double busbw_factor(std::string_view collective, int ranks);
 
+/// A measured row of one node's `collective` on `ranks` ranks under NCCL's default algorithm
+/// and protocol: `bytes` in `seconds`, busbw by busbw_factor(). What calibration backends
+/// record per size. Precondition: as busbw_factor(), and seconds > 0.
+CommMeasurement measured_comm(const std::string& collective, int ranks, double bytes,
+                              double seconds, const std::string& source);
+
 }  // namespace attnsim::calibrate

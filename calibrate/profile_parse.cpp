@@ -418,6 +418,21 @@ double busbw_factor(std::string_view collective, int ranks) {
   return 1;
 }
 
+CommMeasurement measured_comm(const std::string& collective, int ranks, double bytes,
+                              double seconds, const std::string& source) {
+  CommMeasurement m;
+  m.collective = collective;
+  m.ranks = ranks;
+  m.nodes = 1;
+  m.algo = "default";
+  m.proto = "default";
+  m.size_bytes = bytes;
+  m.time_us = seconds * 1e6;
+  m.busbw_GBps = bytes / seconds * 1e-9 * busbw_factor(collective, ranks);
+  m.source = source;
+  return m;
+}
+
 Profile parse_profile(const Node& root) {
   if (!root.is_object()) {
     root.fail("a hardware profile object");

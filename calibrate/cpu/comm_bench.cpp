@@ -20,21 +20,6 @@ std::string size_text(double bytes) {
   return o.str();
 }
 
-CommMeasurement row_of(const std::string& collective, int ranks, double bytes, double seconds,
-                       const std::string& source) {
-  CommMeasurement m;
-  m.collective = collective;
-  m.ranks = ranks;
-  m.nodes = 1;
-  m.algo = "default";
-  m.proto = "default";
-  m.size_bytes = bytes;
-  m.time_us = seconds * 1e6;
-  m.busbw_GBps = bytes / seconds * 1e-9 * busbw_factor(collective, ranks);
-  m.source = source;
-  return m;
-}
-
 // Half the round trip of `bytes` between ranks 0 and 1 (bench.h).
 Timing time_send_recv(Session& s, std::size_t bytes) {
   std::vector<char> a_src(bytes, 1), a_dst(bytes), b_src(bytes, 2), b_dst(bytes);
@@ -133,10 +118,10 @@ std::vector<CommMeasurement> measure_comm(Session& s) {
       continue;
     }
     const Timing t = time_send_recv(s, static_cast<std::size_t>(bytes));
-    rows.push_back(row_of("send_recv", 2, bytes, t.median_s,
-                          "measured: 2 threads, copy into a shared buffer, release/acquire "
-                          "flag handoff, copy out; half a round trip" +
-                              timing));
+    rows.push_back(measured_comm("send_recv", 2, bytes, t.median_s,
+                                 "measured: 2 threads, copy into a shared buffer, release/acquire "
+                                 "flag handoff, copy out; half a round trip" +
+                                     timing));
     skipping = s.ends_series(t);
     s.step("comm", "send_recv " + size_text(bytes));
   }
@@ -188,7 +173,8 @@ std::vector<CommMeasurement> measure_comm(Session& s) {
                          "each copies the others' reduced parts, a barrier"
                        : "each thread copies every thread's 1/n part into its output, a barrier";
       source += timing;
-      rows.push_back(row_of(name, ranks, static_cast<double>(count * 4), t.median_s, source));
+      rows.push_back(
+          measured_comm(name, ranks, static_cast<double>(count * 4), t.median_s, source));
       skipping = s.ends_series(t);
       s.step("comm", name + " " + size_text(bytes));
     }

@@ -126,22 +126,14 @@ std::vector<CommMeasurement> measure_comm(Session& s, int ranks) {
       const std::int64_t count = comm_elements(collective, ranks, size);
       const PointTiming t =
           time_point(s.timing, devices, streams, [&] { enqueue(collective, count, comms, rank); });
-      CommMeasurement m;
-      m.collective = collective;
-      m.ranks = ranks;
-      m.nodes = 1;
-      m.algo = "default";
-      m.proto = "default";
-      m.size_bytes = size;
-      m.time_us = t.timing.median_s * 1e6;
-      m.busbw_GBps = size / t.timing.median_s * 1e-9 * busbw_factor(collective, ranks);
-      m.source = "measured: NCCL, one process, ncclCommInitAll over " + std::to_string(ranks) +
-                 " GPUs, one stream each; " + method_text(collective) +
-                 "; time per call = the slowest GPU's, CUDA events around batches of "
-                 "back-to-back calls, median of at least " +
-                 std::to_string(s.timing.policy.min_repeats) +
-                 " batches after a probe call and a warm-up batch";
-      rows.push_back(std::move(m));
+      const std::string source =
+          "measured: NCCL, one process, ncclCommInitAll over " + std::to_string(ranks) +
+          " GPUs, one stream each; " + method_text(collective) +
+          "; time per call = the slowest GPU's, CUDA events around batches of "
+          "back-to-back calls, median of at least " +
+          std::to_string(s.timing.policy.min_repeats) +
+          " batches after a probe call and a warm-up batch";
+      rows.push_back(measured_comm(collective, ranks, size, t.timing.median_s, source));
       s.step("comm", collective + " " + std::to_string(static_cast<std::int64_t>(size)) + " B");
     }
   }
