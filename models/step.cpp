@@ -314,6 +314,7 @@ class StepBuilder {
                                (tp + 1) * heads_per_tp,
                                ready,
                                out_.notes,
+                               out_.attention_flops,
                                b_};
       const std::vector<sim::OpId> done = strategy_.emit_attention(call, tr_);
       for (std::size_t i = 0; i < group.size(); ++i) {

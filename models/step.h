@@ -79,6 +79,10 @@ struct StepTrace {
   std::vector<sim::OpId> backward_end;  // per simulated layer, in backward order
   sim::OpId layers_end = 0;             // the last forward (forward-only) or backward layer
   CostNotes notes;
+  /// FLOPs of the attention kernels each GPU runs (every simulated layer and pass, all
+  /// sequences of the micro-batch; BlockWork's convention), by GPU: the work the strategy
+  /// hands it, which tests compare with brute-force enumeration of the mask.
+  std::map<std::uint32_t, double> attention_flops;
 };
 
 /// Emits the step of `work` under `strategy` and `degrees` on `layout`, priced by `cost`.

@@ -69,6 +69,7 @@ sim::OpId add_compute(const AttentionCall& call, sim::Trace& trace, std::uint32_
 
 sim::OpId add_attention(const AttentionCall& call, sim::Trace& trace, std::uint32_t gpu,
                         const BlockWork& block, std::span<const sim::OpId> deps, sim::Time extra) {
+  call.attention_flops[gpu] += block.flops * call.sequences;
   if (call.work.attention.kind == AttentionKind::kLinear) {
     // A chunked linear-attention kernel is batched GEMMs over the heads' d_h x d_h states.
     const auto dh = static_cast<std::int64_t>(call.work.model.head_dim);

@@ -36,9 +36,9 @@ sim::OpId add_compute(const AttentionCall& call, sim::Trace& trace, std::uint32_
                       const Cost& cost, sim::TagId tag, std::span<const sim::OpId> deps,
                       const std::string& what);
 
-/// Prices and adds one attention kernel, `extra` longer (work folded into the same op); with
-/// no kept pair, returns a zero-length join of `deps` (a rank with nothing to do skips the
-/// kernel, as ring-flash-attention does).
+/// Prices and adds one attention kernel, `extra` longer (work folded into the same op), and
+/// adds its FLOPs to call.attention_flops; with no kept pair, returns a zero-length join of `deps`
+/// (a rank with nothing to do skips the kernel, as ring-flash-attention does).
 sim::OpId add_attention(const AttentionCall& call, sim::Trace& trace, std::uint32_t gpu,
                         const BlockWork& block, std::span<const sim::OpId> deps,
                         sim::Time extra = {});

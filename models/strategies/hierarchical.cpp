@@ -160,6 +160,7 @@ std::vector<sim::OpId> HierarchicalAttention::emit_attention(const AttentionCall
       const sim::OpId remote =
           add_compute(call, trace, call.group[c], remote_cost(), call.tags.attention, deps,
                       "attention forward kernel (compressed context)");
+      call.attention_flops[call.group[c]] += remote_flops;
       const sim::OpId after[] = {remote};
       state[c] = add_compute(call, trace, call.group[c], merge, call.tags.attention, after,
                              "online-softmax merge");
@@ -172,6 +173,7 @@ std::vector<sim::OpId> HierarchicalAttention::emit_attention(const AttentionCall
     const sim::OpId deps[] = {local[c]};
     remote[c] = add_compute(call, trace, call.group[c], remote_cost(), call.tags.attention, deps,
                             "attention backward kernel (compressed context)");
+    call.attention_flops[call.group[c]] += remote_flops;
   }
   const std::vector<sim::OpId> reduced = across(Collective::kReduceScatter, remote);
   for (std::size_t c = 0; c < local.size(); ++c) {

@@ -93,6 +93,8 @@ struct AttentionCall {
   int head_end = 0;
   std::span<const sim::OpId> ready;  // per cp rank: its inputs (Q, K, V; or dO) are ready
   CostNotes& notes;
+  /// Attention FLOPs each GPU's kernels run, by GPU (add_attention() adds to it).
+  std::map<std::uint32_t, double>& attention_flops;
   double sequences = 1;  // sequences in the micro-batch: work and bytes scale with it
 };
 

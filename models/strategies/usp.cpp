@@ -109,9 +109,18 @@ std::vector<sim::OpId> UspAttention::emit_grid(const AttentionCall& call, sim::T
       ready.push_back(state[at(ui, ri)]);
     }
     const int begin = call.head_begin + ui * per_rank;
-    const AttentionCall sub{call.work, call.cost,  call.layout,   call.tags,
-                            call.pass, group,      begin,         begin + per_rank,
-                            ready,     call.notes, call.sequences};
+    const AttentionCall sub{call.work,
+                            call.cost,
+                            call.layout,
+                            call.tags,
+                            call.pass,
+                            group,
+                            begin,
+                            begin + per_rank,
+                            ready,
+                            call.notes,
+                            call.attention_flops,
+                            call.sequences};
     const std::vector<sim::OpId> done = emit_ring(sub);
     for (int ri = 0; ri < r; ++ri) {
       state[at(ui, ri)] = done[static_cast<std::size_t>(ri)];

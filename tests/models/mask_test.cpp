@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "models/workload.h"
+#include "tests/support/mask_oracle.h"
 
 using attnsim::models::AttentionKind;
 using attnsim::models::AttentionSpec;
@@ -21,6 +22,8 @@ using attnsim::models::MaskBlock;
 using attnsim::models::ModelShape;
 using attnsim::models::pairs_per_head;
 using attnsim::models::TokenSet;
+using attnsim::test::Branch;
+using attnsim::test::branches_of;
 
 namespace {
 
@@ -67,36 +70,6 @@ AttentionSpec random_spec(std::mt19937_64& rng, std::int64_t n) {
     }
   }
   return spec;
-}
-
-struct Branch {
-  std::int64_t w;
-  std::int64_t r;
-  std::int64_t offset;
-};
-
-// The branches head j runs, straight from the definitions in mask.h (fkodom's unequal groups:
-// the first h mod k groups get one extra head).
-std::vector<Branch> branches_of(const AttentionSpec& spec, int total_heads, int j) {
-  const auto k = static_cast<int>(spec.segment_lengths.size());
-  std::vector<Branch> out;
-  if (spec.dilated_heads == DilatedHeads::kAllHeads) {
-    for (int i = 0; i < k; ++i) {
-      const std::int64_t r = spec.dilation_rates[static_cast<std::size_t>(i)];
-      out.push_back({spec.segment_lengths[static_cast<std::size_t>(i)], r, j % r});
-    }
-    return out;
-  }
-  int group_end = 0;
-  for (int i = 0; i < k; ++i) {
-    group_end += total_heads / k + (i < total_heads % k ? 1 : 0);
-    if (j < group_end) {
-      const std::int64_t r = spec.dilation_rates[static_cast<std::size_t>(i)];
-      out.push_back({spec.segment_lengths[static_cast<std::size_t>(i)], r, i % r});
-      return out;
-    }
-  }
-  return out;
 }
 
 std::vector<std::int64_t> positions(const TokenSet& s) {
