@@ -253,6 +253,12 @@ const Case kCases[] = {
                      R"("global_tokens": 16})"},
 };
 
+/// Whether a query of contiguous shard `a` keeps a key of another shard `b` (any head).
+bool needs_shard(const Oracle& oracle, int a, int b) {
+  const Rows rows{head_range(0, kHeads), token_range(a * kL, kL), b * kL, (b + 1) * kL};
+  return a != b && oracle.pairs({rows}) > 0;
+}
+
 /// Rows a segment ring sends forward per GPU: its ring is the connected component of its
 /// shard under "a query here keeps a key there", brute-forced over every shard pair.
 double segment_ring_rows(const Oracle& oracle) {
@@ -266,8 +272,7 @@ double segment_ring_rows(const Oracle& oracle) {
   };
   for (int a = 0; a < kP; ++a) {
     for (int b = 0; b < kP; ++b) {
-      const Rows rows{head_range(0, kHeads), token_range(a * kL, kL), b * kL, (b + 1) * kL};
-      if (a != b && oracle.pairs({rows}) > 0) {
+      if (needs_shard(oracle, a, b)) {
         parent[static_cast<std::size_t>(find(a))] = find(b);
       }
     }
@@ -393,8 +398,7 @@ TEST_CASE("mask-blind strategies move every needed row and then some", "[analyti
   for (int c = 0; c < kP; ++c) {
     int needed_shards = 0;
     for (int s = 0; s < kP; ++s) {
-      const Rows rows{head_range(0, kHeads), token_range(c * kL, kL), s * kL, (s + 1) * kL};
-      needed_shards += s != c && oracle.pairs({rows}) > 0 ? 1 : 0;
+      needed_shards += needs_shard(oracle, c, s) ? 1 : 0;
     }
     CHECK(needed_shards == 3);  // the other shards of its 128-token segment; the ring sends 7
     const auto [queries, keys] =
