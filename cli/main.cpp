@@ -5,6 +5,10 @@
 #include <string>
 #include <unistd.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
@@ -14,6 +18,15 @@
 // The last-resort handler: an exception escaping it (from writing the error itself) is a bug.
 int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   namespace cli = attnsim::cli;
+#if defined(__GLIBC__)
+  // Sweep points each build and free traces of up to hundreds of MB. By default glibc maps
+  // blocks above its (adaptive) threshold and returns heap tops above 128 KiB to the kernel,
+  // so every point faulted its memory in afresh: a fifth of a 4,096-GPU point's time in this
+  // VM (bench/README.md). Keep freed memory for the next point; blocks above 32 MiB (the
+  // largest threshold glibc accepts) are still mapped and returned.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   CLI::App app{"attnsim: how fast will attention run, with which parallelism, on which cluster"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("attnsim ") + cli::kVersion);

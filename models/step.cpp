@@ -36,6 +36,7 @@ class StepBuilder {
     t.pp_comm = tr_.tag("pp_comm");
     t.marker = tr_.tag("marker");
     out_.sharding = strategy.sharding(work, degrees);
+    out_.attention_flops.assign(static_cast<std::size_t>(degrees.gpus()), 0.0);
     out_.layers_per_stage = work.model.layers / degrees.pp;
     out_.layers_simulated = options.simulated_layers <= 0
                                 ? out_.layers_per_stage
@@ -160,15 +161,16 @@ class StepBuilder {
     have_[gpu] = true;
   }
 
-  void compute_all(const Cost& cost, sim::TagId tag, const std::string& what) {
+  void compute_all(const Cost& cost, sim::TagId tag, std::string_view what) {
     out_.notes.note(cost, what);
     for (std::uint32_t g = 0; g < cur_.size(); ++g) {
-      const std::vector<sim::OpId> deps = deps_of(g);
+      const sim::OpId prev[] = {cur_[g]};  // deps_of(g) without a vector per op
+      const std::span<const sim::OpId> deps(prev, have_[g] ? 1 : 0);
       set(g, tr_.compute(g, Strategy::kComputeStream, cost.time, tag, deps));
     }
   }
 
-  void gemm(double m, double n, double k, const std::string& what, double passes = 1) {
+  void gemm(double m, double n, double k, std::string_view what, double passes = 1) {
     const auto im = static_cast<std::int64_t>(std::max(1.0, std::round(m)));
     const auto in = static_cast<std::int64_t>(std::max(1.0, std::round(n)));
     const auto ik = static_cast<std::int64_t>(std::max(1.0, std::round(k)));
@@ -177,7 +179,7 @@ class StepBuilder {
     compute_all(c, out_.tags.compute, what);
   }
 
-  void memory_op(double bytes, const std::string& what) {
+  void memory_op(double bytes, std::string_view what) {
     compute_all(cost_.memory_bound(bytes), out_.tags.compute, what);
   }
 

@@ -81,8 +81,8 @@ struct StepTrace {
   CostNotes notes;
   /// FLOPs of the attention kernels each GPU runs (every simulated layer and pass, all
   /// sequences of the micro-batch; BlockWork's convention), by GPU: the work the strategy
-  /// hands it, which tests compare with brute-force enumeration of the mask.
-  std::map<std::uint32_t, double> attention_flops;
+  /// hands it, which tests compare with brute-force enumeration of the mask. Indexed by GPU.
+  std::vector<double> attention_flops;
 };
 
 /// Emits the step of `work` under `strategy` and `degrees` on `layout`, priced by `cost`.

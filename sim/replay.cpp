@@ -115,20 +115,57 @@ class Replayer {
         succ_[counts[d]++] = op;
       }
     }
-    // Streams: ops of one (gpu, stream) in trace order.
-    std::unordered_map<std::uint64_t, std::uint32_t> index;
+    // Streams: ops of one (gpu, stream) in trace order, as one CSR array. Streams are
+    // numbered densely by (gpu, stream) when GPUs and streams are small integers (always, for
+    // traces the models build), else through a hash map.
+    std::uint32_t max_gpu = 0;
+    std::uint32_t max_stream = 0;
+    for (OpId op = 0; op < n; ++op) {
+      const Trace::Op& o = trace_.op(op);
+      if (o.kind == OpKind::kCompute) {
+        max_gpu = std::max(max_gpu, o.a);
+        max_stream = std::max(max_stream, o.b);
+      }
+    }
+    const std::uint64_t dense = (std::uint64_t{max_gpu} + 1) * (std::uint64_t{max_stream} + 1);
+    constexpr std::uint32_t kUnseen = std::numeric_limits<std::uint32_t>::max();
+    std::vector<std::uint32_t> dense_index;
+    std::unordered_map<std::uint64_t, std::uint32_t> sparse_index;
+    if (dense <= 4 * std::uint64_t{n} + 1024) {
+      dense_index.assign(dense, kUnseen);
+    }
+    std::uint32_t stream_count = 0;
+    std::vector<std::uint32_t> stream_size;
     for (OpId op = 0; op < n; ++op) {
       const Trace::Op& o = trace_.op(op);
       if (o.kind != OpKind::kCompute) {
         continue;
       }
-      const std::uint64_t key = (std::uint64_t{o.a} << 32) | o.b;
-      auto [it, inserted] = index.emplace(key, static_cast<std::uint32_t>(streams_.size()));
-      if (inserted) {
-        streams_.emplace_back();
+      std::uint32_t* slot = nullptr;
+      if (!dense_index.empty()) {
+        slot = &dense_index[std::uint64_t{o.a} * (max_stream + 1) + o.b];
+      } else {
+        slot = &sparse_index.try_emplace((std::uint64_t{o.a} << 32) | o.b, kUnseen).first->second;
       }
-      stream_of_[op] = it->second;
-      streams_[it->second].ops.push_back(op);
+      if (*slot == kUnseen) {
+        *slot = stream_count++;
+        stream_size.push_back(0);
+      }
+      stream_of_[op] = *slot;
+      ++stream_size[*slot];
+    }
+    streams_.resize(stream_count);
+    std::uint32_t begin = 0;
+    for (std::uint32_t s = 0; s < stream_count; ++s) {
+      streams_[s].begin = streams_[s].head = streams_[s].fill = begin;
+      begin += stream_size[s];
+      streams_[s].end = begin;
+    }
+    stream_ops_.resize(begin);
+    for (OpId op = 0; op < n; ++op) {
+      if (trace_.op(op).kind == OpKind::kCompute) {
+        stream_ops_[streams_[stream_of_[op]].fill++] = op;
+      }
     }
     ready_.assign(n, false);
   }
@@ -154,16 +191,16 @@ class Replayer {
 
   void try_start_stream(std::uint32_t s, Time now) {
     Stream& stream = streams_[s];
-    if (stream.busy || stream.head == stream.ops.size()) {
+    if (stream.busy || stream.head == stream.end) {
       return;
     }
-    const OpId op = stream.ops[stream.head];
+    const OpId op = stream_ops_[stream.head];
     if (!ready_[op]) {
       return;
     }
     // Released by the stream rather than by a dependency when the stream was the later one.
-    if (stream.head > 0 && stream.freed_at == now && stream.freed_at > ready_at(op)) {
-      blocker_[op] = stream.ops[stream.head - 1];
+    if (stream.head > stream.begin && stream.freed_at == now && stream.freed_at > ready_at(op)) {
+      blocker_[op] = stream_ops_[stream.head - 1];
     }
     stream.busy = true;
     result_.ops[op].start = now;
@@ -428,8 +465,10 @@ class Replayer {
   }
 
   struct Stream {
-    std::vector<OpId> ops;
-    std::size_t head = 0;
+    std::uint32_t begin = 0;  // its ops: stream_ops_[begin, end), in trace order
+    std::uint32_t end = 0;
+    std::uint32_t head = 0;  // the next to run
+    std::uint32_t fill = 0;  // build_graph's cursor
     bool busy = false;
     Time freed_at;
   };
@@ -448,6 +487,7 @@ class Replayer {
   std::vector<bool> ready_;
   std::vector<std::uint32_t> stream_of_;
   std::vector<Stream> streams_;
+  std::vector<OpId> stream_ops_;
   std::vector<ActiveFlow> active_;
   std::vector<std::uint32_t> link_active_;
   std::vector<Time> busy_since_;

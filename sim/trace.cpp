@@ -19,7 +19,7 @@ TagId Trace::tag(std::string_view name) {
 static_assert(sizeof(Trace::Op) == 64);
 
 OpId Trace::push(Op op, std::span<const OpId> deps) {
-  const auto id = static_cast<OpId>(ops_.size());
+  const auto id = static_cast<OpId>(size_);
   for (OpId d : deps) {
     if (d >= id) {
       throw std::logic_error("trace dependency on an op that does not exist yet");
@@ -28,7 +28,11 @@ OpId Trace::push(Op op, std::span<const OpId> deps) {
   op.deps_begin = static_cast<std::uint32_t>(deps_.size());
   op.deps_size = static_cast<std::uint32_t>(deps.size());
   deps_.insert(deps_.end(), deps.begin(), deps.end());
-  ops_.push_back(op);
+  if ((size_ & kChunkMask) == 0) {
+    chunks_.emplace_back().reserve(kChunkMask + 1);
+  }
+  chunks_.back().push_back(op);
+  ++size_;
   return id;
 }
 
@@ -71,7 +75,7 @@ OpId Trace::transfer_bundle(std::span<const Member> members, double bytes, TagId
   TransferOptions first = options;
   first.salt = members_.size();
   const OpId id = transfer(members.front().src, members.front().dst, bytes, tag, deps, first);
-  ops_[id].members_size = static_cast<std::uint32_t>(members.size());
+  chunks_.back().back().members_size = static_cast<std::uint32_t>(members.size());
   members_.insert(members_.end(), members.begin(), members.end());
   return id;
 }

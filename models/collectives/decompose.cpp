@@ -28,6 +28,20 @@ std::vector<Ranks> by_node(const Layout& layout, std::span<const std::uint32_t> 
   return out;
 }
 
+// by_node(layout, ranks).size() without the lists: every point-to-point send asks.
+std::size_t node_count(const Layout& layout, std::span<const std::uint32_t> ranks) {
+  if (ranks.size() == 2) {
+    return layout.node_of(ranks[0]) == layout.node_of(ranks[1]) ? 1 : 2;
+  }
+  std::vector<std::uint32_t> nodes;
+  nodes.reserve(ranks.size());
+  for (std::uint32_t r : ranks) {
+    nodes.push_back(layout.node_of(r));
+  }
+  std::sort(nodes.begin(), nodes.end());
+  return static_cast<std::size_t>(std::unique(nodes.begin(), nodes.end()) - nodes.begin());
+}
+
 bool uniform(const std::vector<Ranks>& nodes) {
   return std::all_of(nodes.begin(), nodes.end(),
                      [&](const Ranks& r) { return r.size() == nodes.front().size(); });
@@ -335,23 +349,22 @@ Corrections::Lookup correction_for(const Layout& layout, Collective c,
   if (!layout.corrections) {
     return {};
   }
-  const auto nodes = static_cast<int>(by_node(layout, ranks).size());
+  const auto nodes = static_cast<int>(node_count(layout, ranks));
   return layout.corrections->at(c, static_cast<int>(ranks.size()), nodes, bytes);
 }
 
 CommShape comm_shape(const Layout& layout, std::span<const std::uint32_t> ranks) {
-  const std::vector<Ranks> nodes = by_node(layout, ranks);
   CommShape s;
   s.ranks = static_cast<int>(ranks.size());
-  s.nodes = static_cast<int>(nodes.size());
+  s.nodes = static_cast<int>(node_count(layout, ranks));
   s.intra = layout.intra;
   s.nvls = layout.nvls && layout.nvswitch;
   s.bw_intra_GBps = layout.scale_up_GBps;
   // Across nodes a ring (or tree) leaves each node once per rail it uses, so its bus
   // bandwidth is bounded by the NICs of the rails the communicator's GPUs sit on.
-  const double ppn = static_cast<double>(ranks.size()) / static_cast<double>(nodes.size());
+  const double ppn = static_cast<double>(ranks.size()) / static_cast<double>(s.nodes);
   const double nics = std::min<double>(layout.nics_per_node, ppn);
-  s.bw_inter_GBps = nodes.size() > 1 ? layout.nic_GBps * nics : 0;
+  s.bw_inter_GBps = s.nodes > 1 ? layout.nic_GBps * nics : 0;
   s.channels = layout.channels;
   return s;
 }

@@ -35,8 +35,11 @@ BlockWork block_work(const Workload& work, Pass pass, int head_begin, int head_e
     (void)k;
     return out;
   }
+  // The tile shape: the pair-weighted geometric mean of the blocks' shapes; while every
+  // block so far has the first one's shape, that shape (no logarithms per block).
   double log_q = 0;
   double log_k = 0;
+  bool one_shape = true;
   for (const TokenSet& qs : q) {
     for (const TokenSet& ks : k) {
       const MaskBlock m = mask_block(work.attention, work.sequence_length, work.model.heads,
@@ -44,14 +47,24 @@ BlockWork block_work(const Workload& work, Pass pass, int head_begin, int head_e
       if (m.pairs <= 0) {
         continue;
       }
+      if (out.mask.pairs == 0) {
+        out.mask.tile_q = m.tile_q;
+        out.mask.tile_k = m.tile_k;
+      } else if (one_shape && (m.tile_q != out.mask.tile_q || m.tile_k != out.mask.tile_k)) {
+        one_shape = false;
+        log_q = out.mask.pairs * std::log(out.mask.tile_q);
+        log_k = out.mask.pairs * std::log(out.mask.tile_k);
+      }
+      if (!one_shape) {
+        log_q += m.pairs * std::log(m.tile_q);
+        log_k += m.pairs * std::log(m.tile_k);
+      }
       out.mask.pairs += m.pairs;
       out.mask.needed_keys += m.needed_keys;
-      log_q += m.pairs * std::log(m.tile_q);
-      log_k += m.pairs * std::log(m.tile_k);
       out.mask.causal_tiles = out.mask.causal_tiles || m.causal_tiles;
     }
   }
-  if (out.mask.pairs > 0) {
+  if (!one_shape) {
     out.mask.tile_q = std::exp(log_q / out.mask.pairs);
     out.mask.tile_k = std::exp(log_k / out.mask.pairs);
   }
@@ -62,7 +75,7 @@ BlockWork block_work(const Workload& work, Pass pass, int head_begin, int head_e
 
 sim::OpId add_compute(const AttentionCall& call, sim::Trace& trace, std::uint32_t gpu,
                       const Cost& cost, sim::TagId tag, std::span<const sim::OpId> deps,
-                      const std::string& what) {
+                      std::string_view what) {
   call.notes.note(cost, what);
   return trace.compute(gpu, Strategy::kComputeStream, cost.time, tag, deps);
 }

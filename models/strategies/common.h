@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/attention/mask.h"
@@ -34,7 +35,7 @@ BlockWork block_work(const Workload& work, Pass pass, int head_begin, int head_e
 /// Adds a compute op of `cost` on `gpu`'s compute stream after `deps`, noting extrapolation.
 sim::OpId add_compute(const AttentionCall& call, sim::Trace& trace, std::uint32_t gpu,
                       const Cost& cost, sim::TagId tag, std::span<const sim::OpId> deps,
-                      const std::string& what);
+                      std::string_view what);
 
 /// Prices and adds one attention kernel, `extra` longer (work folded into the same op), and
 /// adds its FLOPs to call.attention_flops; with no kept pair, returns a zero-length join of `deps`

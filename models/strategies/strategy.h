@@ -15,6 +15,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/node.h"
@@ -71,12 +72,13 @@ struct Tags {
 
 /// What was priced beyond measured data, for results' `extrapolated` list.
 struct CostNotes {
-  std::set<std::string> extrapolated;
+  std::set<std::string, std::less<>> extrapolated;
 
-  /// Records `what` when `cost` came from a fit beyond the profile's measurements.
-  void note(const Cost& cost, const std::string& what) {
-    if (cost.extrapolated) {
-      extrapolated.insert(what);
+  /// Records `what` when `cost` came from a fit beyond the profile's measurements. Called for
+  /// every op a step emits: looks up before it copies.
+  void note(const Cost& cost, std::string_view what) {
+    if (cost.extrapolated && extrapolated.find(what) == extrapolated.end()) {
+      extrapolated.emplace(what);
     }
   }
 };
@@ -93,8 +95,8 @@ struct AttentionCall {
   int head_end = 0;
   std::span<const sim::OpId> ready;  // per cp rank: its inputs (Q, K, V; or dO) are ready
   CostNotes& notes;
-  /// Attention FLOPs each GPU's kernels run, by GPU (add_attention() adds to it).
-  std::map<std::uint32_t, double>& attention_flops;
+  /// Attention FLOPs each GPU's kernels run, indexed by GPU (add_attention() adds to it).
+  std::vector<double>& attention_flops;
   double sequences = 1;  // sequences in the micro-batch: work and bytes scale with it
 };
 

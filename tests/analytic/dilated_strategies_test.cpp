@@ -212,7 +212,7 @@ class Oracle {
 };
 
 struct Step {
-  std::map<std::uint32_t, double> flops;
+  std::vector<double> flops;  // by GPU
   std::map<std::uint32_t, double> sent;
 };
 
