@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <queue>
+#include <stdexcept>
 
 namespace attnsim::sim {
 
@@ -82,25 +83,24 @@ FlowId FlowNetwork::add(std::span<const LinkId> path, double multiplicity, doubl
 
 FlowId FlowNetwork::add_bundle(std::span<const LinkId> links, std::span<const std::uint32_t> ends,
                                double multiplicity, double cap) {
-  if (ends.size() == 1) {
-    return add(links.first(ends.front()), multiplicity, cap);
+  begin_bundle();
+  std::uint32_t begin = 0;
+  for (std::uint32_t end : ends) {
+    add_member(links.subspan(begin, end - begin));
+    begin = end;
   }
-  const FlowId f = new_flow();
-  Flow& flow = flows_[f];
-  flow.members = static_cast<std::uint32_t>(ends.size());
-  flow.member_begin = member_ends_.size();
-  const std::size_t base = member_links_.size();
-  member_ends_.push_back(base);
-  for (std::uint32_t e : ends) {
-    member_ends_.push_back(base + e);
-  }
-  member_links_.insert(member_links_.end(), links.begin(), links.begin() + ends.back());
-  // The union of the member paths, each link once with the number of members crossing it,
-  // sorted (remove() finds a link in it by bisection).
+  return end_bundle(multiplicity, cap);
+}
+
+void FlowNetwork::begin_bundle() {
   ++touch_stamp_;
   sorted_.clear();
-  for (std::size_t i = 0; i < ends.back(); ++i) {
-    const LinkId l = links[i];
+  bundle_members_ = 0;
+}
+
+void FlowNetwork::add_member(std::span<const LinkId> path) {
+  // The union of the member paths, each link once with the number of members crossing it.
+  for (LinkId l : path) {
     if (link_touch_[l] != touch_stamp_) {
       link_touch_[l] = touch_stamp_;
       link_count_[l] = 0;
@@ -108,13 +108,23 @@ FlowId FlowNetwork::add_bundle(std::span<const LinkId> links, std::span<const st
     }
     ++link_count_[l];
   }
+  ++bundle_members_;
+}
+
+FlowId FlowNetwork::end_bundle(double multiplicity, double cap) {
+  // Sorted: remove() finds a link in a bundle's path by bisection.
   std::sort(sorted_.begin(), sorted_.end());
+  if (bundle_members_ == 1) {
+    return add(sorted_, multiplicity, cap);
+  }
+  const FlowId f = new_flow();
+  Flow& flow = flows_[f];
+  flow.members = bundle_members_;
   flow.path_begin = paths_.size();
   for (LinkId l : sorted_) {
     push_entry(f, l, link_count_[l]);
   }
-  const auto unique = static_cast<std::uint32_t>(sorted_.size());
-  flow.path_size = unique;
+  flow.path_size = static_cast<std::uint32_t>(sorted_.size());
   flow.weight = multiplicity;
   flow.cap = cap;
   flow.rate = 0;
@@ -171,43 +181,13 @@ void FlowNetwork::remove(std::span<const FlowId> flows) {
     Flow& flow = flows_[f];
     dead_path_entries_ += flow.path_size;
     flow.path_size = 0;
-    if (flow.members > 1) {
-      dead_member_entries_ += member_ends_[flow.member_begin + flow.members] -
-                              member_ends_[flow.member_begin] + flow.members + 1;
-      flow.members = 1;
-    }
+    flow.members = 1;
     free_.push_back(f);
     --active_;
   }
   if (dead_path_entries_ > 1'000'000 && dead_path_entries_ > paths_.size() / 2) {
     compact_paths();
   }
-  if (dead_member_entries_ > 1'000'000 &&
-      dead_member_entries_ > (member_links_.size() + member_ends_.size()) / 2) {
-    compact_members();
-  }
-}
-
-void FlowNetwork::compact_members() {
-  std::vector<LinkId> links;
-  std::vector<std::size_t> ends;
-  for (Flow& flow : flows_) {
-    if (!flow.active || flow.members == 1) {
-      continue;
-    }
-    const std::size_t from = member_ends_[flow.member_begin];
-    const std::size_t to = member_ends_[flow.member_begin + flow.members];
-    const std::size_t begin = ends.size();
-    for (std::uint32_t m = 0; m <= flow.members; ++m) {
-      ends.push_back(member_ends_[flow.member_begin + m] - from + links.size());
-    }
-    links.insert(links.end(), member_links_.begin() + static_cast<std::ptrdiff_t>(from),
-                 member_links_.begin() + static_cast<std::ptrdiff_t>(to));
-    flow.member_begin = begin;
-  }
-  member_links_ = std::move(links);
-  member_ends_ = std::move(ends);
-  dead_member_entries_ = 0;
 }
 
 void FlowNetwork::compact_paths() {
@@ -242,11 +222,12 @@ std::uint32_t FlowNetwork::path_count(FlowId f, std::size_t i) const {
   return on_link_[paths_[at]][slots_[at]].count;
 }
 
-std::span<const LinkId> FlowNetwork::member_path(FlowId f, std::uint32_t m) const {
-  const Flow& flow = flows_[f];
-  const std::size_t begin = member_ends_[flow.member_begin + m];
-  const std::size_t end = member_ends_[flow.member_begin + m + 1];
-  return {member_links_.data() + begin, end - begin};
+void FlowNetwork::member_path(FlowId f, std::uint32_t m, std::vector<LinkId>& path) const {
+  if (!member_router_) {
+    throw std::logic_error("FlowNetwork: a bundle's member path needs a member router");
+  }
+  path.clear();
+  member_router_(f, m, path);
 }
 
 double FlowNetwork::load(LinkId l) const {
@@ -320,7 +301,7 @@ void FlowNetwork::fix(FlowId f, double rate) {
   }
 }
 
-bool FlowNetwork::members_saturated(FlowId f) const {
+bool FlowNetwork::members_saturated(FlowId f) {
   const Flow& flow = flows_[f];
   // At once when a link of this step is crossed by every member...
   for (std::size_t i = flow.path_begin; i < flow.path_begin + flow.path_size; ++i) {
@@ -331,8 +312,8 @@ bool FlowNetwork::members_saturated(FlowId f) const {
   }
   // ... else member by member.
   for (std::uint32_t m = 0; m < flow.members; ++m) {
-    const std::span<const LinkId> path = member_path(f, m);
-    if (std::none_of(path.begin(), path.end(),
+    member_path(f, m, member_scratch_);
+    if (std::none_of(member_scratch_.begin(), member_scratch_.end(),
                      [&](LinkId l) { return batch_mark_[l] == batch_stamp_; })) {
       return false;
     }

@@ -34,9 +34,15 @@
 // until the caller replaces each by its members (remove, then add each member path) and solves
 // again. A collective's symmetric traffic (all-to-all, ring hops) passes the check, so
 // millions of flows cost what thousands do.
+//
+// A bundle keeps only the union of its member paths with per-link member counts, not the
+// member paths themselves (a 32,768-GPU all-to-all has 134 M members): when the member-by-
+// member check or the caller needs one, the member router set with set_member_router()
+// computes it again (the replay re-routes it).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <span>
 #include <vector>
@@ -58,10 +64,23 @@ class FlowNetwork {
              double cap = std::numeric_limits<double>::infinity());
   /// Adds a bundle of member flows (see the header comment): member i crosses
   /// links[ends[i-1] .. ends[i]) (ends[-1] = 0), each member path non-empty and without
-  /// repeated links. One member is a plain flow.
+  /// repeated links. One member is a plain flow (over its links sorted).
   FlowId add_bundle(std::span<const LinkId> links, std::span<const std::uint32_t> ends,
                     double multiplicity = 1.0,
                     double cap = std::numeric_limits<double>::infinity());
+  /// The same, one member at a time: begin_bundle(), add_member() for each (same conditions
+  /// on its path), end_bundle(); no other call in between.
+  void begin_bundle();
+  void add_member(std::span<const LinkId> path);
+  FlowId end_bundle(double multiplicity = 1.0,
+                    double cap = std::numeric_limits<double>::infinity());
+
+  /// Computes path of member m of bundle f into `path` (cleared first): the path the member
+  /// was added with. Needed once a bundle has more than one member and solve() runs.
+  using MemberRouter = std::function<void(FlowId f, std::uint32_t m, std::vector<LinkId>& path)>;
+
+  void set_member_router(MemberRouter router) { member_router_ = std::move(router); }
+
   /// Removes flows (each active, each once). Removing a batch at once costs one pass over
   /// each affected link, however many of its flows leave.
   void remove(std::span<const FlowId> flows);
@@ -91,8 +110,8 @@ class FlowNetwork {
   std::span<const LinkId> path(FlowId f) const;
   /// How many members of `f` cross the i-th link of path(f).
   std::uint32_t path_count(FlowId f, std::size_t i) const;
-  /// Path of member `m` of bundle `f` (members(f) > 1).
-  std::span<const LinkId> member_path(FlowId f, std::uint32_t m) const;
+  /// Path of member `m` of bundle `f` (members(f) > 1) into `path`, from the member router.
+  void member_path(FlowId f, std::uint32_t m, std::vector<LinkId>& path) const;
   /// Sum of w_f x_f over the flows on `l`, members counted.
   double load(LinkId l) const;
 
@@ -102,9 +121,7 @@ class FlowNetwork {
 
  private:
   struct Flow {
-    std::size_t path_begin = 0;    // into paths_ and slots_
-    std::size_t member_begin = 0;  // bundles: member i = member_links_[member_ends_[b+i] ..
-                                   // member_ends_[b+i+1]), b = member_begin
+    std::size_t path_begin = 0;  // into paths_ and slots_
     std::uint32_t path_size = 0;
     std::uint32_t members = 1;
     double weight = 1;
@@ -125,9 +142,8 @@ class FlowNetwork {
   void push_entry(FlowId f, LinkId l, std::uint32_t count);
   void fill();
   void fix(FlowId f, double rate);
-  bool members_saturated(FlowId f) const;
+  bool members_saturated(FlowId f);
   void compact_paths();
-  void compact_members();
 
   std::vector<double> capacity_;
   std::vector<std::vector<Entry>> on_link_;  // active flows per link, unordered
@@ -142,11 +158,11 @@ class FlowNetwork {
   std::vector<LinkId> paths_;         // arena of paths
   std::vector<std::uint32_t> slots_;  // slots_[i]: index of the flow in on_link_[paths_[i]]
   std::size_t dead_path_entries_ = 0;
-  std::vector<LinkId> member_links_;       // arena of bundle member paths
-  std::vector<std::size_t> member_ends_;   // per bundle: members + 1 offsets into it
-  std::size_t dead_member_entries_ = 0;    // in member_links_ and member_ends_
-  std::vector<LinkId> sorted_;             // add_bundle's scratch: the union of member paths
-  std::vector<std::uint32_t> link_count_;  // add_bundle's scratch: members per link
+  MemberRouter member_router_;
+  std::vector<LinkId> member_scratch_;     // members_saturated's: one member's path
+  std::vector<LinkId> sorted_;             // the bundle being built: its members' links, once
+  std::vector<std::uint32_t> link_count_;  // the bundle being built: members per link
+  std::uint32_t bundle_members_ = 0;       // the bundle being built: members so far
   std::vector<FlowId> inexact_;
   std::vector<FlowId> free_;  // ids of removed flows, reused
   std::vector<LinkId> dirty_links_;

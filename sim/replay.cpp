@@ -41,8 +41,13 @@ class Replayer {
     // Room for every transfer at once (the common case of a collective's burst), paths of a
     // few hops each (a bundle's path: the union of its members'); vectors grow past that if
     // they must.
-    flows_.reserve(transfers, 8 * transfers + 2 * trace.member_count());
+    flows_.reserve(transfers, 8 * transfers);
     active_.reserve(transfers);
+    // A bundle's member paths are routed again when needed, not kept (flow_network.h).
+    flows_.set_member_router([this](FlowId f, std::uint32_t m, std::vector<LinkId>& path) {
+      const Member& member = trace_.members(active_[f].op)[m];
+      network_.route(member.src, member.dst, member.salt, path);
+    });
   }
 
   ReplayResult run() {
@@ -246,8 +251,10 @@ class Replayer {
 
   void start_bundle(OpId op, const Trace::Op& o, Time now) {
     const std::span<const Member> members = trace_.members(op);
-    member_links_.clear();
-    member_path_ends_.clear();
+    const bool flow = o.bytes > 0 && model_ == NetworkModel::kFlow;
+    if (flow) {
+      flows_.begin_bundle();
+    }
     Time latest;  // analytical: the last arrival; flow: the largest latency
     for (std::size_t i = 0; i < members.size(); ++i) {
       const Member& m = members[i];
@@ -271,17 +278,16 @@ class Replayer {
         arrival = now + drain_time(o.bytes, rate) + latency;
         latest = std::max(latest, arrival);
       } else {
-        member_links_.insert(member_links_.end(), path_.begin(), path_.end());
-        member_path_ends_.push_back(static_cast<std::uint32_t>(member_links_.size()));
+        flows_.add_member(path_);
+        arrival = latency;  // until it drains: handle() adds the drain time
         latest = std::max(latest, latency);
       }
     }
-    if (o.bytes <= 0 || model_ == NetworkModel::kAnalytical) {
+    if (!flow) {
       queue_.schedule(latest, Payload{Payload::kOpEnd, op, 0});
       return;
     }
-    const FlowId f =
-        flows_.add_bundle(member_links_, member_path_ends_, o.multiplicity, o.max_rate);
+    const FlowId f = flows_.end_bundle(o.multiplicity, o.max_rate);
     track(f, op, o.bytes, now).latency = latest;
     flows_left(op) = 1;
     result_.ops[op].end = Time();  // the latest arrival so far, until the op ends
@@ -334,8 +340,7 @@ class Replayer {
         std::max(0.0, whole.remaining - whole.rate * (now - whole.last).seconds());
     const std::uint32_t members = flows_.members(f);
     for (std::uint32_t m = 0; m < members; ++m) {
-      const std::span<const LinkId> links = flows_.member_path(f, m);
-      path_.assign(links.begin(), links.end());
+      flows_.member_path(f, m, path_);
       const FlowId g = flows_.add(path_, o.multiplicity, o.max_rate);
       ActiveFlow& a = track(g, whole.op, remaining, now);
       a.latency = o.duration + path_latency(path_);
@@ -380,10 +385,10 @@ class Replayer {
         if (a.member != kWhole) {
           result_.member_ends[o.members_begin() + a.member] = now + a.latency;
         } else {
+          // start_bundle() left each member's latency there.
           for (std::uint32_t m = 0; m < o.members_size; ++m) {
-            const std::span<const LinkId> path =
-                o.members_size == 1 ? flows_.path(p.id) : flows_.member_path(p.id, m);
-            result_.member_ends[o.members_begin() + m] = now + o.duration + path_latency(path);
+            Time& arrival = result_.member_ends[o.members_begin() + m];
+            arrival = now + arrival;
           }
         }
       }
@@ -494,8 +499,6 @@ class Replayer {
   std::vector<LinkId> path_;
   std::vector<FlowId> drained_;  // flows drained at the current time, not yet removed
   std::vector<FlowId> split_;
-  std::vector<LinkId> member_links_;  // start_bundle's scratch: member paths, end to end
-  std::vector<std::uint32_t> member_path_ends_;
 };
 
 }  // namespace

@@ -20,6 +20,7 @@
 // (e.g. "attention", "dp_allreduce") without the engine knowing what they mean.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -85,6 +86,15 @@ class Trace {
   OpId transfer_bundle(std::span<const Member> members, double bytes, TagId tag,
                        std::span<const OpId> deps = {}, const TransferOptions& options = {});
   OpId delay(Time duration, TagId tag, std::span<const OpId> deps = {});
+
+  /// Room for `members` more bundle members than the trace holds now (growing geometrically,
+  /// so that many calls cost what push_back would).
+  void reserve_members(std::size_t members) {
+    const std::size_t need = members_.size() + members;
+    if (need > members_.capacity()) {
+      members_.reserve(std::max(need, 2 * members_.capacity()));
+    }
+  }
 
   std::size_t size() const { return size_; }
 

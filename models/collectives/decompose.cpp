@@ -120,6 +120,9 @@ class Emitter {
 
   sim::OpId finish() { return trace_.delay(sim::Time(), tag_, parts_); }
 
+  /// Room for `members` more bundle members (an all-to-all's are hundreds of millions).
+  void reserve_members(std::size_t members) { trace_.reserve_members(members); }
+
  private:
   sim::Trace& trace_;
   sim::TagId tag_;
@@ -276,6 +279,7 @@ void emit_all_to_all(Emitter& e, const std::vector<Ranks>& nodes, double bytes) 
   if (nodes.size() == 1 || nodes.front().size() == 1 || !uniform(nodes)) {
     // Pairs start together with the same bytes: one bundle inside a node, else one from
     // each source (whose members then all cross its own links).
+    e.reserve_members(n * (n - 1));
     std::vector<sim::Member> pairs;
     for (const Ranks& a : nodes) {
       for (std::uint32_t src : a) {
@@ -306,6 +310,7 @@ void emit_all_to_all(Emitter& e, const std::vector<Ranks>& nodes, double bytes) 
   // member per other node, all through its own NIC).
   const std::size_t ppn = nodes.front().size();
   const double count = static_cast<double>(nodes.size());
+  e.reserve_members(n * (ppn - 1) + n * (nodes.size() - 1));
   std::vector<sim::Member> inside;
   for (const Ranks& a : nodes) {
     inside.clear();
