@@ -41,7 +41,7 @@ class Replayer {
     // Room for every transfer at once (the common case of a collective's burst), paths of a
     // few hops each (a bundle's path: the union of its members'); vectors grow past that if
     // they must.
-    flows_.reserve(transfers, 8 * transfers);
+    flows_.reserve(transfers, 8 * transfers + 2 * trace.member_count());
     active_.reserve(transfers);
     // A bundle's member paths are routed again when needed, not kept (flow_network.h).
     flows_.set_member_router([this](FlowId f, std::uint32_t m, std::vector<LinkId>& path) {
