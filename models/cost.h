@@ -124,4 +124,9 @@ class CostModel {
   std::shared_ptr<const Tables> tables_;
 };
 
+/// The achieved TFLOP/s `cost` predicts for the call a profile attention row measured: its
+/// pass, mask, head dim and seq_q x seq_k shape, FLOPs as calibrate::AttentionPoint counts them
+/// (a fwd_bwd row: the forward and backward kernels one after the other).
+double predicted_tflops(const CostModel& cost, const calibrate::AttentionPoint& row);
+
 }  // namespace attnsim::models
