@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "bench/percent.h"
 #include "calibrate/profile.h"
 #include "config/error.h"
 #include "models/cost.h"
@@ -35,16 +36,10 @@ namespace models = attnsim::models;
 
 constexpr double kTolerance = 0.10;  // per row, as issue 3 asks of collectives from 1 MiB up
 
-std::string percent(double x) {
-  std::ostringstream o;
-  o << std::showpos << std::fixed << std::setprecision(1) << 100.0 * x << " %";
-  return o.str();
-}
+using attnsim::bench::percent;
 
 std::string unsigned_percent(double x) {
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(1) << 100.0 * x << " %";
-  return o.str();
+  return percent(x, false);
 }
 
 std::string tflops(double x) {

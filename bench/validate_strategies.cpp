@@ -15,6 +15,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "bench/percent.h"
 #include "cli/run_command.h"
 #include "cli/scenario.h"
 #include "config/error.h"
@@ -22,11 +23,7 @@
 
 namespace {
 
-std::string percent(double x) {
-  std::ostringstream o;
-  o << std::showpos << std::fixed << std::setprecision(1) << 100.0 * x << " %";
-  return o.str();
-}
+using attnsim::bench::percent;
 
 std::string value(double x) {
   std::ostringstream o;
