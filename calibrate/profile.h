@@ -96,6 +96,13 @@ struct AttentionPoint {
   bool extrapolated = false;
 };
 
+/// Forward FLOPs of `row`'s call by the convention above: 4·seq_q·seq_k·head_dim·batch_heads,
+/// halved when causal (its pass multiplies it by 1, 2.5 or 3.5).
+inline double forward_flops(const AttentionPoint& row) {
+  return 4.0 * static_cast<double>(row.seq_q) * static_cast<double>(row.seq_k) * row.head_dim *
+         static_cast<double>(row.batch_heads) * (row.causal ? 0.5 : 1.0);
+}
+
 /// Achieved bandwidth of one memory-bound operation.
 struct MemoryPoint {
   std::string op;

@@ -522,8 +522,7 @@ const std::string& CostModel::attention_impl() const {
 double predicted_tflops(const CostModel& cost, const calibrate::AttentionPoint& row) {
   const auto q = static_cast<double>(row.seq_q);
   const auto k = static_cast<double>(row.seq_k);
-  const double forward =
-      4.0 * q * k * row.head_dim * static_cast<double>(row.batch_heads) * (row.causal ? 0.5 : 1.0);
+  const double forward = calibrate::forward_flops(row);
   const auto seconds = [&](Pass pass, double flops) {
     return cost.attention(pass, row.causal, row.head_dim, q, k, flops).time.seconds();
   };
@@ -533,7 +532,7 @@ double predicted_tflops(const CostModel& cost, const calibrate::AttentionPoint& 
   if (row.pass == "bwd") {
     return kBackwardFlops * forward / seconds(Pass::kBackward, kBackwardFlops * forward) * 1e-12;
   }
-  return (1.0 + kBackwardFlops) * forward /
+  return kForwardBackwardFlops * forward /
          (seconds(Pass::kForward, forward) + seconds(Pass::kBackward, kBackwardFlops * forward)) *
          1e-12;
 }

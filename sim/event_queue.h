@@ -60,15 +60,11 @@ class EventQueue {
  private:
   static constexpr std::size_t kArity = 4;
 
-  static bool before(const EventKey& a, const EventKey& b) {
-    return a.at < b.at || (a.at == b.at && a.seq < b.seq);
-  }
-
   void sift_up(std::size_t i) {
     const Event e = heap_[i];
     while (i > 0) {
       const std::size_t parent = (i - 1) / kArity;
-      if (!before(e.key, heap_[parent].key)) {
+      if (!(e.key < heap_[parent].key)) {
         break;
       }
       heap_[i] = heap_[parent];
@@ -89,11 +85,11 @@ class EventQueue {
       std::size_t best = first;
       const std::size_t end = std::min(first + kArity, n);
       for (std::size_t c = first + 1; c < end; ++c) {
-        if (before(heap_[c].key, heap_[best].key)) {
+        if (heap_[c].key < heap_[best].key) {
           best = c;
         }
       }
-      if (!before(heap_[best].key, e.key)) {
+      if (!(heap_[best].key < e.key)) {
         break;
       }
       heap_[i] = heap_[best];

@@ -147,9 +147,6 @@ std::vector<AttentionPoint> measure_attention(Session& s) {
         Head& x = h[static_cast<std::size_t>(w)];
         attention_backward(x.q, x.k, x.v, x.o, x.lse, x.d_o, series.causal, x.dq, x.dk, x.dv);
       };
-      // FLOPs by profile.h's convention: 4·s²·d per head forward, halved when causal.
-      const double fwd_flops = 4.0 * static_cast<double>(len) * static_cast<double>(len) *
-                               series.head_dim * heads * (series.causal ? 0.5 : 1.0);
       for (const bool is_backward : {false, true}) {
         const Timing t = s.time([&] { s.compute->run(is_backward ? backward : forward); });
         AttentionPoint row;
@@ -161,7 +158,8 @@ std::vector<AttentionPoint> measure_attention(Session& s) {
         row.seq_q = len;
         row.seq_k = len;
         row.batch_heads = heads;
-        row.tflops = (is_backward ? 2.5 : 1.0) * fwd_flops / t.median_s * 1e-12;
+        // FLOPs by profile.h's convention (forward_flops), the backward 2.5 times them.
+        row.tflops = (is_backward ? 2.5 : 1.0) * forward_flops(row) / t.median_s * 1e-12;
         row.source = "measured: tiled online-softmax reference (" + std::to_string(kAttentionTile) +
                      "x" + std::to_string(kAttentionTile) +
                      " tiles, Eigen), one head per thread on " + workers_text(s) + ", " +

@@ -67,6 +67,23 @@ void require_round_trip(const Profile& p) {
   REQUIRE(to_json(again) == first);
 }
 
+// An 8-rank NCCL send_recv row of `size` bytes taking latency_s + size / bytes_per_s, its
+// busbw the payload rate (send_recv's bus factor is 1).
+CommMeasurement send_recv_row(double size, double latency_s, double bytes_per_s) {
+  CommMeasurement c;
+  c.collective = "send_recv";
+  c.ranks = 8;
+  c.nodes = 1;
+  c.algo = "default";
+  c.proto = "default";
+  c.size_bytes = size;
+  const double seconds = latency_s + size / bytes_per_s;
+  c.time_us = seconds * 1e6;
+  c.busbw_GBps = size / seconds * 1e-9;
+  c.source = "fake";
+  return c;
+}
+
 MeasureOptions options() {
   MeasureOptions o;
   o.tool = "attnsim 0.1.0";
@@ -130,18 +147,7 @@ TEST_CASE("eight GPUs of an unknown device: the link is fitted to send_recv, pea
   Measurements m = fake("NVIDIA RTX PRO 6000", 8);
   // send_recv rows made from alpha = 5 us, beta = 300 GB/s exactly: the fit must return them.
   for (double size = 8; size <= 1 << 30; size *= 16) {
-    CommMeasurement c;
-    c.collective = "send_recv";
-    c.ranks = 8;
-    c.nodes = 1;
-    c.algo = "default";
-    c.proto = "default";
-    c.size_bytes = size;
-    const double seconds = 5e-6 + size / 300e9;
-    c.time_us = seconds * 1e6;
-    c.busbw_GBps = size / seconds * 1e-9;  // factor 1
-    c.source = "fake";
-    m.comm.push_back(c);
+    m.comm.push_back(send_recv_row(size, 5e-6, 300e9));
   }
   const Profile p = assemble_profile(options(), m, "2026-08-14");
   REQUIRE(p.inherited_from.empty());
@@ -164,18 +170,7 @@ TEST_CASE("eight GPUs of an unknown device: the link is fitted to send_recv, pea
 TEST_CASE("eight H100s keep the built-in's NIC and PCIe figures beside the fitted link", "[unit]") {
   Measurements m = fake("NVIDIA H100 80GB HBM3", 8);
   for (const double size : {1e3, 1e6, 1e9}) {
-    CommMeasurement c;
-    c.collective = "send_recv";
-    c.ranks = 8;
-    c.nodes = 1;
-    c.algo = "default";
-    c.proto = "default";
-    c.size_bytes = size;
-    const double seconds = 8e-6 + size / 360e9;
-    c.time_us = seconds * 1e6;
-    c.busbw_GBps = size / seconds * 1e-9;
-    c.source = "fake";
-    m.comm.push_back(c);
+    m.comm.push_back(send_recv_row(size, 8e-6, 360e9));
   }
   const Profile builtin = builtin_profile("h100-sxm");
   const Profile p = assemble_profile(options(), m, "2026-08-14");
