@@ -133,6 +133,8 @@ std::vector<Claim> parse_claims(const config::Node& claims) {
     claim.sequence_length = c.count("sequence_length");
     claim.strategy = c.string_or("strategy", "");
     claim.metric = c.one_of("metric", claim_metrics());
+    static const std::vector<std::string> kinds = {"claim", "measurement"};
+    claim.measurement = c.has("kind") && c.one_of("kind", kinds) == "measurement";
     if (claim.metric == "speedup") {
       claim.baseline = c.string("baseline");
       if (claim.strategy.empty()) {
@@ -214,19 +216,40 @@ std::vector<ClaimVerdict> judge_claims(const Results& results, const Projection&
     const std::string who = p.strategy + " on " + std::to_string(p.gpus) + " GPUs at " +
                             format_tokens(p.sequence_length) + " tokens";
     if (claim.metric == "fits_memory" || !p.fits_memory) {
-      const bool meets = claim.metric != "fits_memory" || p.fits_memory == (claim.value != 0);
-      v.verdict = !p.fits_memory ? "does not fit in memory" : (meets ? "holds" : "fits after all");
+      // A claim or measurement on fits_memory that says "runs out of memory" has value false.
+      const bool says_oom = claim.metric == "fits_memory" && claim.value == 0;
+      const char* agrees = claim.measurement ? "matches" : "holds";
+      if (p.fits_memory) {
+        v.verdict = says_oom ? "fits after all" : agrees;
+      } else {
+        v.verdict = says_oom ? agrees : "does not fit in memory";
+      }
       v.reason = who + ": " + memory_reason(results, p);
       out.push_back(std::move(v));
       continue;
     }
-    // How much too optimistic the claim is: > 1 when the projection falls short.
-    const double shortfall =
-        higher_is_better(claim.metric) ? claim.value / v.projected : v.projected / claim.value;
-    v.verdict =
-        shortfall <= 1 + kTolerance ? "holds" : "off by " + format_significant(shortfall, 2) + "x";
+    if (claim.measurement) {
+      // Two-sided: the projection against the measurement.
+      const double ratio = v.projected / claim.value;
+      const double factor = std::max(ratio, 1 / ratio);
+      if (v.projected <= 0) {
+        v.verdict = "none projected";
+      } else if (factor <= 1 + kTolerance) {
+        v.verdict = "matches";
+      } else {
+        v.verdict =
+            format_significant(factor, 2) + "x " + (ratio > 1 ? "above" : "below") + " measured";
+      }
+    } else {
+      // How much too optimistic the claim is: > 1 when the projection falls short.
+      const double shortfall =
+          higher_is_better(claim.metric) ? claim.value / v.projected : v.projected / claim.value;
+      v.verdict = shortfall <= 1 + kTolerance ? "holds"
+                                              : "off by " + format_significant(shortfall, 2) + "x";
+    }
     v.reason = who + " projects " + format_metric(claim.metric, v.projected) + " against " +
-               format_metric(claim.metric, claim.value) + " claimed; ";
+               format_metric(claim.metric, claim.value) +
+               (claim.measurement ? " measured; " : " claimed; ");
     if (claim.metric == "speedup") {
       const Point& b = results.points[v.baseline];
       v.reason += b.strategy + ": " + time_reason(b) + "; " + p.strategy + ": " + time_reason(p);

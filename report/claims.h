@@ -16,6 +16,14 @@
 // as in "head-parallel is 30x faster than ring" ({"strategy": "head_parallel", "baseline":
 // "ring", "metric": "speedup", "value": 30}).
 //
+// "kind" is "claim" (the default: a plan's promise) or "measurement" (a number someone measured,
+// e.g. a baseline the plan starts from). A claim is one-sided: a projection that beats it still
+// holds. A measurement is two-sided: "matches" when the projection is within 10 % of it either
+// way, otherwise "N x above measured" or "N x below measured" (the projection against the
+// measurement, so "2.4x below measured" on step_time_s says attnsim projects a 2.4x shorter
+// step than was measured); on fits_memory "matches", "fits after all" or "does not fit in
+// memory".
+//
 // Verdicts: "holds" when the projection meets the claim or misses it by at most 10 %;
 // "off by N x" otherwise (N the factor by which the claim is too optimistic); "does not fit in
 // memory" when the point needs more than the GPU's HBM (a claim on fits_memory is judged by
@@ -41,6 +49,7 @@ struct Claim {
   std::string baseline;  // speedup: the series compared with
   std::string metric;
   double value = 0;
+  bool measurement = false;  // "kind": "measurement"
 };
 
 struct ClaimVerdict {

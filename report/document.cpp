@@ -236,7 +236,9 @@ std::string string_field(const nlohmann::json& object, const char* key) {
 
 constexpr const char* kClaimsIntro =
     "Each claim against the projection: it holds when the projection meets it or misses by at "
-    "most 10 %; otherwise the factor by which it is too optimistic, and why.";
+    "most 10 %; otherwise the factor by which it is too optimistic, and why. A measurement "
+    "matches when the projection is within 10 % of it either way; otherwise the factor by "
+    "which the projection lies above or below it.";
 
 std::string projected_text(const ClaimVerdict& v) {
   if (v.point == kNone) {
@@ -281,7 +283,8 @@ Table claims_table(const std::vector<ClaimVerdict>& verdicts, const std::string&
       colours.emplace_back("");
     }
     row.insert(row.end(), {v.claim.text, projected_text(v), v.verdict, v.reason});
-    colours.insert(colours.end(), {"", "", v.verdict == "holds" ? "#59a14f" : "#e15759", ""});
+    const bool agrees = v.verdict == "holds" || v.verdict == "matches";
+    colours.insert(colours.end(), {"", "", agrees ? "#59a14f" : "#e15759", ""});
     t.rows.push_back(std::move(row));
     t.colours.push_back(std::move(colours));
   }
@@ -412,12 +415,15 @@ class Writer {
     }
     if (!verdicts_.empty()) {
       std::size_t holding = 0;
+      bool measurements = false;
       for (const ClaimVerdict& v : verdicts_) {
-        holding += v.verdict == "holds" ? 1 : 0;
+        holding += v.verdict == "holds" || v.verdict == "matches" ? 1 : 0;
+        measurements = measurements || v.claim.measurement;
       }
       items.push_back(std::to_string(holding) + " of the scenario's " +
                       std::to_string(verdicts_.size()) +
-                      " claims hold (within 10 %); every claim is under Claims checked.");
+                      (measurements ? " claims and measurements hold or match" : " claims hold") +
+                      " (within 10 %); every one is under Claims checked.");
     }
     if (!r_.skipped.empty()) {
       items.push_back(std::to_string(r_.skipped.size()) +

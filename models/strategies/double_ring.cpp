@@ -2,6 +2,7 @@
 #include "models/strategies/double_ring.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <string>
 
@@ -21,6 +22,34 @@ double kv_block_bytes(const AttentionCall& call) {
   return 2.0 * tokens * kv_heads * work.model.head_dim * work.model.dtype_bytes * call.sequences;
 }
 
+/// Steps simulated one by one at most, over all GPUs (each of the machine's GPUs runs P_r
+/// steps); beyond it the rings run in fat rounds (double_ring.h).
+constexpr std::int64_t kMaxRankSteps = std::int64_t{1} << 22;
+
+/// Adds `times` copies of `b` to `into`: work adds up, the tile shape is the pair-weighted
+/// geometric mean (common.h's block_work).
+void add_block(BlockWork& into, const BlockWork& b, double times) {
+  const double pairs = b.mask.pairs * times;
+  if (pairs <= 0) {
+    return;
+  }
+  const double total = into.mask.pairs + pairs;
+  if (into.mask.pairs > 0) {
+    const auto mean = [&](double x, double y) {
+      return std::exp((into.mask.pairs * std::log(x) + pairs * std::log(y)) / total);
+    };
+    into.mask.tile_q = mean(into.mask.tile_q, b.mask.tile_q);
+    into.mask.tile_k = mean(into.mask.tile_k, b.mask.tile_k);
+  } else {
+    into.mask.tile_q = b.mask.tile_q;
+    into.mask.tile_k = b.mask.tile_k;
+  }
+  into.mask.causal_tiles = into.mask.causal_tiles || b.mask.causal_tiles;
+  into.flops += b.flops * times;
+  into.mask.needed_keys += b.mask.needed_keys * times;
+  into.mask.pairs = total;
+}
+
 /// The double ring over call.group (ring ranks o·w + j) with inner rings of `w`; see
 /// double_ring.h for the schedule. Returns, per ring rank, the end of its attention.
 std::vector<sim::OpId> emit_double_ring(const AttentionCall& call, const RingAttention& ring, int w,
@@ -28,6 +57,14 @@ std::vector<sim::OpId> emit_double_ring(const AttentionCall& call, const RingAtt
   const Workload& work = call.work;
   const auto p = static_cast<int>(call.group.size());
   const int outer = p / w;
+  // Rounds per fat round (double_ring.h, "Long rings"): fat round f runs rounds
+  // [round_begin(f), round_begin(f + 1)).
+  const bool fat = std::int64_t{call.layout.gpus} * p > kMaxRankSteps;
+  const int fat_rounds =
+      fat ? std::min(outer, std::max(1, RingAttention::kMaxRingSteps / w)) : outer;
+  const auto round_begin = [&](int f) {
+    return static_cast<int>(std::int64_t{f} * outer / fat_rounds);
+  };
   const auto at = [&](int o, int j) {
     const int node = ((o % outer) + outer) % outer;
     const int position = ((j % w) + w) % w;
@@ -39,9 +76,11 @@ std::vector<sim::OpId> emit_double_ring(const AttentionCall& call, const RingAtt
   const double heads = call.head_end - call.head_begin;
   const Cost merge = call.cost.memory_bound(3.0 * tokens * heads * work.model.head_dim * 4.0);
   const bool backward = call.pass == Pass::kBackward;
-  const auto send = [&](std::size_t from, std::size_t to, std::span<const sim::OpId> deps) {
-    return emit_send(trace, call.layout, call.group[from], call.group[to], block_bytes,
-                     call.tags.attention_comm, deps);
+  // `blocks` back-to-back K/V (or dK/dV) blocks from `from` to `to`.
+  const auto send = [&](std::size_t from, std::size_t to, int blocks,
+                        std::span<const sim::OpId> deps) {
+    return emit_send(trace, call.layout, call.group[from], call.group[to], block_bytes * blocks,
+                     call.tags.attention_comm, deps, blocks);
   };
 
   const auto n = static_cast<std::size_t>(p);
@@ -49,13 +88,58 @@ std::vector<sim::OpId> emit_double_ring(const AttentionCall& call, const RingAtt
   for (int r = 0; r < p; ++r) {
     shards[static_cast<std::size_t>(r)] = ring.shard(work.sequence_length, p, r);
   }
+  // The work of fat step (f, s) on rank (o, j): its rounds' blocks, the first step's own
+  // block exactly and the others estimated from the middle round's block (exact when a fat
+  // round is one round).
+  const auto fat_block = [&](int f, int s, int o, int j) {
+    const int t0 = round_begin(f);
+    const int rounds = round_begin(f + 1) - t0;
+    const auto block = [&](int t) {
+      return block_work(work, call.pass, call.head_begin, call.head_end, shards[at(o, j)],
+                        shards[at(o - t, j - s)]);
+    };
+    const bool own = f == 0 && s == 0;
+    BlockWork b = own ? block(0) : BlockWork{};
+    const int estimated = own ? rounds - 1 : rounds;
+    if (estimated > 0) {
+      add_block(b, block(t0 + rounds / 2), estimated);
+    }
+    return b;
+  };
+  // Fat rounds: per rank, the factor that makes its estimated work its exact total (its
+  // queries against every key, which the rounds visit once each).
+  std::vector<double> scale(n, 1.0);
+  if (fat) {
+    const std::vector<TokenSet> all = {TokenSet{0, 1, work.sequence_length}};
+    for (int o = 0; o < outer; ++o) {
+      for (int j = 0; j < w; ++j) {
+        const std::size_t u = at(o, j);
+        double estimated = 0;
+        for (int f = 0; f < fat_rounds; ++f) {
+          for (int s = 0; s < w; ++s) {
+            estimated += fat_block(f, s, o, j).mask.pairs;
+          }
+        }
+        const double exact =
+            block_work(work, call.pass, call.head_begin, call.head_end, shards[u], all).mask.pairs;
+        // Estimated nothing but the own block's work: the samples missed every kept pair of
+        // the other blocks; then those pairs are left out rather than guessed.
+        scale[u] = estimated > 0 ? exact / estimated : 1.0;
+      }
+    }
+  }
+
   std::vector<sim::OpId> begin(call.ready.begin(), call.ready.end());
   std::vector<sim::OpId> kernel(n);
-  std::vector<sim::OpId> outer_in(n);   // the next round's block, sent at this round's start
+  std::vector<sim::OpId> outer_in(n);   // the next round's blocks, sent at this round's start
   std::vector<sim::OpId> dkv_inner(n);  // dK/dV arriving from (o, j-1) for this step
   std::vector<sim::OpId> dkv_outer(n);  // dK/dV of the previous node's round, for step w-1
   std::vector<sim::OpId> dkv_home(n);   // each rank's own dK/dV, back after the last round
-  for (int t = 0; t < outer; ++t) {
+  for (int f = 0; f < fat_rounds; ++f) {
+    const int rounds = round_begin(f + 1) - round_begin(f);
+    const bool last_round = f + 1 == fat_rounds;
+    // Outer hops: one per round but the very last (which has no next round).
+    const int outer_blocks = last_round ? rounds - 1 : rounds;
     std::vector<sim::OpId> dkv_outer_next(n);
     for (int s = 0; s < w; ++s) {
       std::vector<sim::OpId> inner_in(n);
@@ -64,18 +148,24 @@ std::vector<sim::OpId> emit_double_ring(const AttentionCall& call, const RingAtt
         for (int j = 0; j < w; ++j) {
           const std::size_t u = at(o, j);
           const sim::OpId deps[] = {begin[u]};
-          if (s == 0 && t + 1 < outer) {
-            outer_in[at(o + 1, j)] = send(u, at(o + 1, j), deps);
+          if (s == 0 && outer_blocks > 0) {
+            outer_in[at(o + 1, j)] = send(u, at(o + 1, j), outer_blocks, deps);
           }
           if (s + 1 < w) {
-            inner_in[at(o, j + 1)] = send(u, at(o, j + 1), deps);
+            inner_in[at(o, j + 1)] = send(u, at(o, j + 1), rounds, deps);
           }
-          const BlockWork block = block_work(work, call.pass, call.head_begin, call.head_end,
-                                             shards[u], shards[at(o - t, j - s)]);
+          BlockWork block = fat_block(f, s, o, j);
+          block.flops *= scale[u];
+          block.mask.pairs *= scale[u];
+          block.mask.needed_keys *= scale[u];
+          // One online-softmax merge per block after the very first.
+          const int merges = f == 0 && s == 0 ? rounds - 1 : rounds;
           sim::OpId done = add_attention(call, trace, call.group[u], block, deps);
-          if (block.mask.pairs > 0 && (t > 0 || s > 0)) {
+          if (block.mask.pairs > 0 && merges > 0) {
             const sim::OpId after[] = {done};
-            done = add_compute(call, trace, call.group[u], merge, call.tags.attention, after,
+            const Cost merges_cost{sim::Time::from_s(merge.time.seconds() * merges),
+                                   merge.extrapolated};
+            done = add_compute(call, trace, call.group[u], merges_cost, call.tags.attention, after,
                                "online-softmax merge");
           }
           kernel[u] = done;
@@ -86,15 +176,17 @@ std::vector<sim::OpId> emit_double_ring(const AttentionCall& call, const RingAtt
           if (s > 0) {
             dkv_deps.push_back(dkv_inner[u]);
           }
-          if (s + 1 == w && t > 0) {
+          if (s + 1 == w && f > 0) {
             dkv_deps.push_back(dkv_outer[u]);
           }
           if (s + 1 < w) {
-            dkv_inner_next[at(o, j + 1)] = send(u, at(o, j + 1), dkv_deps);
-          } else if (t + 1 < outer) {
-            dkv_outer_next[at(o + 1, j)] = send(u, at(o + 1, j), dkv_deps);
+            dkv_inner_next[at(o, j + 1)] = send(u, at(o, j + 1), rounds, dkv_deps);
+          } else if (!last_round) {
+            dkv_outer_next[at(o + 1, j)] = send(u, at(o + 1, j), rounds, dkv_deps);
           } else {
-            dkv_home[at(o + 1, j + 1)] = send(u, at(o + 1, j + 1), dkv_deps);
+            // The last fat round's outer dK/dV hops and the final one home, as one message
+            // train to the next node.
+            dkv_home[at(o + 1, j + 1)] = send(u, at(o + 1, j + 1), rounds, dkv_deps);
           }
         }
       }
@@ -103,7 +195,7 @@ std::vector<sim::OpId> emit_double_ring(const AttentionCall& call, const RingAtt
         if (s + 1 < w) {
           const sim::OpId deps[] = {kernel[u], inner_in[u]};
           begin[u] = trace.delay(sim::Time{}, call.tags.marker, deps);
-        } else if (t + 1 < outer) {
+        } else if (!last_round) {
           const sim::OpId deps[] = {kernel[u], outer_in[u]};
           begin[u] = trace.delay(sim::Time{}, call.tags.marker, deps);
         }

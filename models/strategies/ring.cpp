@@ -238,12 +238,17 @@ std::vector<sim::OpId> RingAttention::emit_attention(const AttentionCall& call,
   std::vector<sim::OpId> kernel(call.ready.begin(), call.ready.end());
   std::vector<sim::OpId> dkv_in(static_cast<std::size_t>(p));
   std::vector<sim::OpId> dkv_out(static_cast<std::size_t>(p));
+  // A striped ring whose steps split evenly gathers every macro-th step (header).
+  const bool strided = layout_ == RingLayout::kStriped && g > macro && g % macro == 0;
   for (int c = 0; c < macro; ++c) {
-    // Macro-step c: ring steps [s0, s1), an even share of the g steps.
-    const int s0 = static_cast<int>(std::int64_t{c} * g / macro);
-    const int s1 = static_cast<int>(std::int64_t{c + 1} * g / macro);
-    const int steps = s1 - s0;
-    const int sends = std::min(s1, g - 1) - s0;  // the last step forwards nothing
+    // Macro-step c: ring steps [s0, s1), an even share of the g steps; strided: the steps
+    // s0 = c, c + macro, ..., s_last.
+    const int s0 = strided ? c : static_cast<int>(std::int64_t{c} * g / macro);
+    const int s1 = strided ? g - macro + c + 1 : static_cast<int>(std::int64_t{c + 1} * g / macro);
+    const int steps = strided ? g / macro : s1 - s0;
+    const int s_last = s1 - 1;
+    // The last ring step, g-1, forwards nothing; it is in the last macro-step either way.
+    const int sends = c == macro - 1 ? steps - 1 : steps;
     std::vector<sim::OpId> kv_next(static_cast<std::size_t>(p));
     for (int r = 0; r < p; ++r) {
       const std::size_t ur = at(r);
@@ -260,9 +265,12 @@ std::vector<sim::OpId> RingAttention::emit_attention(const AttentionCall& call,
       } else {
         // The work of every step in the chunk, counted exactly over the union of their
         // blocks; kernels keep the tile shape of one step.
-        block = block_work(work, call.pass, call.head_begin, call.head_end, shards[ur],
-                           keys_of_steps(work.sequence_length, p, r, s0, s1, g));
-        for (const int s : {s1 - 1, s0}) {
+        block = block_work(
+            work, call.pass, call.head_begin, call.head_end, shards[ur],
+            strided ? std::vector<TokenSet>{TokenSet{((r - c) % macro + macro) % macro, macro,
+                                                     work.sequence_length / macro}}
+                    : keys_of_steps(work.sequence_length, p, r, s0, s1, g));
+        for (const int s : {s_last, s0}) {
           const BlockWork one = block_work(work, call.pass, call.head_begin, call.head_end,
                                            shards[ur], shards[ahead(r, -s)]);
           if (one.mask.pairs > 0) {

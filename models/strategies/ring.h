@@ -30,6 +30,14 @@
 // a balanced layout (zigzag, striped) has the same compute and bytes, so a macro-step takes
 // k x max(compute, transfer) like the k steps it replaces; for the plain causal ring, work
 // that alternates with idle steps inside a chunk overlaps slightly better than it would.
+// A striped ring with 32 | P gathers its steps by residue instead: macro-step c runs steps
+// c, c + 32, c + 64, ..., whose blocks (ranks r - s, s = c mod 32) hold exactly the tokens
+// t = r - c (mod 32), one token set, so each macro-step's work is counted with one mask
+// evaluation instead of P/32 (O(P) instead of O(P²) evaluations in all). The steps a
+// macro-step gathers have the same work (a causal triangle of the same size, and, for dilated
+// attention with rates dividing 32, the same residues), so a macro-step still takes k x the
+// time of each of its steps, its bytes are the same k blocks, and it holds step P-1 (nothing to
+// forward) only when it is the last.
 // This keeps a ring of P ranks at O(32·P) ops instead of O(P²).
 //
 // Segment rings ("ring_scope": "segment", plain ring and dilated attention only): LongNet's

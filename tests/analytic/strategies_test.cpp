@@ -290,3 +290,76 @@ TEST_CASE("ulysses and allgather_kv workspaces follow their formulas", "[analyti
   CHECK(gather->memory(fwd, degrees).workspace == Approx(2 * n * 8 * 128 * 2));
   CHECK(gather->memory(train, degrees).workspace == Approx(2 * 2 * n * 8 * 128 * 2));
 }
+
+// The long forms of striped_ring and double_ring (ring.h: a striped ring's macro-steps gather
+// steps by residue; double_ring.h: fat rounds estimate a step's blocks from one and scale each
+// rank to its exact total) must still run exactly the pairs of the blocks visited one by one,
+// and send every block: forward P-1 K/V blocks per GPU.
+TEST_CASE("long striped rings and fat double rings run every kept pair and send every block",
+          "[analytic]") {
+  const auto dilated = [](std::int64_t n) {
+    models::Workload w =
+        llama_attention(models::AttentionKind::kDilated, models::Phase::kForward, n);
+    w.attention.segment_lengths = {2048, 4096, 8192};
+    w.attention.dilation_rates = {1, 2, 4};
+    w.attention.dilated_heads = models::DilatedHeads::kAllHeads;
+    return w;
+  };
+  // A step's attention FLOPs on cp rank r, its blocks (those of `layout` on P ranks) one by one.
+  const auto stepwise = [](const models::Workload& w, models::RingLayout layout, int p, int r) {
+    const models::RingAttention ring(layout, config::Node::parse_text("t", "{}"));
+    const std::int64_t n = w.sequence_length;
+    double flops = 0;
+    for (int k = 0; k < p; ++k) {
+      flops += models::block_work(w, models::Pass::kForward, 0, w.model.heads, ring.shard(n, p, r),
+                                  ring.shard(n, p, k))
+                   .flops;
+    }
+    return flops;
+  };
+  const auto build = [](const models::Workload& w, const std::string& json, int gpus) {
+    const auto spec = topology::load_topology_arg("h100-superpod", gpus);
+    const models::Machine machine =
+        models::build_machine(spec, calibrate::builtin_profile("h100-sxm"), false);
+    const models::CostModel cost(calibrate::builtin_profile("h100-sxm"), "bf16");
+    const auto s = models::make_strategy(config::Node::parse_text("t.json", json));
+    const models::Degrees degrees{1, gpus, 1, 1};
+    s->check(w, degrees);
+    models::StepOptions options;
+    options.simulated_layers = 1;
+    return models::build_step(w, degrees, *s, options, machine.layout, cost);
+  };
+  SECTION("striped ring of 64 ranks: macro-steps by residue") {
+    for (const bool is_dilated : {true, false}) {
+      const std::int64_t n = 1 << 16;
+      const models::Workload w =
+          is_dilated ? dilated(n)
+                     : llama_attention(models::AttentionKind::kCausal, models::Phase::kForward, n);
+      const models::StepTrace step = build(w, R"({"strategy": "striped_ring"})", 64);
+      for (int r = 0; r < 64; ++r) {
+        CHECK(step.attention_flops[static_cast<std::size_t>(r)] ==
+              Approx(stepwise(w, models::RingLayout::kStriped, 64, r)).epsilon(1e-12));
+      }
+      const double block = 2.0 * static_cast<double>(n / 64) * 8 * 128 * 2;
+      for (const auto& [gpu, bytes] : strategy_bytes_sent(step)) {
+        CHECK(bytes == Approx(63 * block).epsilon(1e-12));
+      }
+    }
+  }
+  SECTION("double ring of 4,096 ranks in inner rings of 8: fat rounds") {
+    const std::int64_t n = 1 << 20;
+    const models::Workload w = dilated(n);
+    const models::StepTrace step =
+        build(w, R"({"strategy": "double_ring", "ulysses_degree": 1})", 4096);
+    for (const int r : {0, 1, 7, 2048, 4095}) {
+      CHECK(step.attention_flops[static_cast<std::size_t>(r)] ==
+            Approx(stepwise(w, models::RingLayout::kZigzag, 4096, r)).epsilon(1e-9));
+    }
+    const double block = 2.0 * static_cast<double>(n / 4096) * 8 * 128 * 2;
+    const std::map<std::uint32_t, double> sent = strategy_bytes_sent(step);
+    REQUIRE(sent.size() == 4096);
+    for (const auto& [gpu, bytes] : sent) {
+      CHECK(bytes == Approx(4095 * block).epsilon(1e-12));
+    }
+  }
+}

@@ -208,6 +208,37 @@ TEST_CASE("claims are judged against the projection with a verdict and a reason"
                     Catch::StartsWith("results: /claims/0/metric: expected one of"));
 }
 
+TEST_CASE("measurements are judged both ways: above, below or matching", "[unit]") {
+  report::Results r = crossing();
+  // ring at 16 GPUs and 1K tokens: 0.7 s a step, 1463 tokens/s; it needs 90 GB at 4K.
+  r.scenario["claims"] = nlohmann::json::parse(R"([
+    {"text": "measured 0.75 s", "kind": "measurement", "gpus": 16, "sequence_length": 1024,
+     "strategy": "ring", "metric": "step_time_s", "value": 0.75},
+    {"text": "measured 1.75 s", "kind": "measurement", "gpus": 16, "sequence_length": 1024,
+     "strategy": "ring", "metric": "step_time_s", "value": 1.75},
+    {"text": "measured 500 tokens/s", "kind": "measurement", "gpus": 16,
+     "sequence_length": 1024, "strategy": "ring", "metric": "tokens_per_s", "value": 500},
+    {"text": "measured OOM", "kind": "measurement", "gpus": 16, "sequence_length": 4096,
+     "strategy": "ring", "metric": "fits_memory", "value": false},
+    {"text": "claimed 1.75 s", "kind": "claim", "gpus": 16, "sequence_length": 1024,
+     "strategy": "ring", "metric": "step_time_s", "value": 1.75}
+  ])");
+  const std::vector<report::ClaimVerdict> v = report::judge_claims(r, report::project(r));
+  REQUIRE(v.size() == 5);
+  CHECK(v[0].verdict == "matches");  // 0.7 / 0.75: 7 % below
+  CHECK(v[1].verdict == "2.5x below measured");
+  CHECK(v[1].reason ==
+        "ring on 16 GPUs at 1K tokens projects 700 ms against 1.75 s measured; of "
+        "the 700 ms step, other compute takes 35.7 % and attention takes 35.7 %");
+  CHECK(v[2].verdict == "2.9x above measured");  // 1463 / 500
+  CHECK(v[3].verdict == "matches");              // needs 90 GB of 80
+  CHECK(v[4].verdict == "holds");                // a claim is one-sided: a shorter step still holds
+
+  r.scenario["claims"][0]["kind"] = "measured";
+  CHECK_THROWS_WITH(report::judge_claims(r, report::project(r)),
+                    Catch::StartsWith("results: /claims/0/kind: expected one of"));
+}
+
 TEST_CASE("several sweeps make one document with all claims first", "[unit]") {
   report::Results a = crossing();
   a.scenario["claims"] = nlohmann::json::parse(R"([{"text": "ring fits 4K on 16 GPUs",
