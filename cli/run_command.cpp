@@ -118,22 +118,28 @@ report::Point simulate_point(const ScenarioPoint& point, const std::string& trac
     return simulate_strategy(point, point.parallelism.strategy, *point.parallelism.impl, machine,
                              trace_file);
   }
+
   // auto: every candidate the point admits; the fastest that fits, else the fastest.
-  std::vector<report::Point> tried;
+  struct Tried {
+    report::Point point;
+    const models::AutoCandidate* candidate;
+  };
+
+  const std::vector<models::AutoCandidate> candidates = models::auto_candidates(point.workload);
+  std::vector<Tried> tried;
   std::vector<std::string> skipped;
   double wall = 0;
   std::uint64_t events = 0;
-  for (const std::string& name : models::auto_candidates()) {
-    const std::shared_ptr<const models::Strategy> s = models::make_default_strategy(name);
+  for (const models::AutoCandidate& c : candidates) {
     try {
-      s->check(point.workload, point.parallelism.degrees);
+      c.strategy->check(point.workload, point.parallelism.degrees);
     } catch (const config::InputError&) {
-      skipped.push_back(name);
+      skipped.push_back(c.label);
       continue;
     }
-    tried.push_back(simulate_strategy(point, name, *s, machine, ""));
-    wall += tried.back().sim_wall_s;
-    events += tried.back().sim_events;
+    tried.push_back({simulate_strategy(point, c.name, *c.strategy, machine, ""), &c});
+    wall += tried.back().point.sim_wall_s;
+    events += tried.back().point.sim_events;
   }
   if (tried.empty()) {
     throw config::InputError(point.label + (point.label.empty() ? "" : ": ") +
@@ -141,19 +147,23 @@ report::Point simulate_point(const ScenarioPoint& point, const std::string& trac
                              "\"auto\", got none of " +
                              std::to_string(skipped.size()) + " candidates");
   }
-  const auto faster = [](const report::Point& a, const report::Point& b) {
+  const auto faster = [](const Tried& x, const Tried& y) {
+    const report::Point& a = x.point;
+    const report::Point& b = y.point;
     if (a.fits_memory != b.fits_memory) {
       return a.fits_memory;
     }
     return a.step_time_s < b.step_time_s;
   };
   std::stable_sort(tried.begin(), tried.end(), faster);
-  report::Point best = tried.front();
+  report::Point best = tried.front().point;
+  const models::AutoCandidate& winner = *tried.front().candidate;
   std::ostringstream why;
-  why << best.strategy << " is the fastest of " << tried.size() << " candidates"
+  why << winner.label << " is the fastest of " << tried.size() << " candidates"
       << (best.fits_memory ? " that fit in memory" : " (none fits in memory)") << ":";
-  for (const report::Point& c : tried) {
-    why << " " << c.strategy << " " << format_seconds(c.step_time_s)
+  for (const Tried& t : tried) {
+    const report::Point& c = t.point;
+    why << " " << t.candidate->label << " " << format_seconds(c.step_time_s)
         << (c.fits_memory ? "" : " (needs " + format_gb(c.memory_per_gpu_bytes) + ")") << ";";
   }
   if (!skipped.empty()) {
@@ -170,8 +180,7 @@ report::Point simulate_point(const ScenarioPoint& point, const std::string& trac
   best.sim_wall_s = wall;
   best.sim_events = events;
   if (!trace_file.empty()) {
-    const std::shared_ptr<const models::Strategy> s = models::make_default_strategy(best.strategy);
-    simulate_strategy(point, best.strategy, *s, machine, trace_file);
+    simulate_strategy(point, winner.name, *winner.strategy, machine, trace_file);
   }
   return best;
 }

@@ -55,14 +55,22 @@ std::shared_ptr<const Strategy> make_strategy(const config::Node& parallelism) {
   return strategies().make(parallelism, "strategy");
 }
 
-std::vector<std::string> auto_candidates() {
+std::vector<AutoCandidate> auto_candidates(const Workload& work) {
   // Exact strategies only: an approximate one (it says so in notes()) changes the model's
   // output, so it is never picked on speed alone.
-  std::vector<std::string> out;
+  std::vector<AutoCandidate> out;
   for (const std::string& name : strategies().names()) {
-    if (make_default_strategy(name)->notes().empty()) {
-      out.push_back(name);
+    std::shared_ptr<const Strategy> s = make_default_strategy(name);
+    if (s->notes().empty()) {
+      out.push_back({name, name, std::move(s)});
     }
+  }
+  if (work.attention.kind == AttentionKind::kDilated) {
+    // The segment-scoped ring moves only the blocks a segment spans (ring.h): for dilated
+    // attention the ring a user would choose, so auto weighs it too.
+    const config::Node node =
+        config::Node::parse_text("<auto>", R"({"strategy": "ring", "ring_scope": "segment"})");
+    out.push_back({"ring", "ring (ring_scope=segment)", make_ring(node)});
   }
   return out;
 }

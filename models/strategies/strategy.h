@@ -152,8 +152,17 @@ std::vector<std::string> strategy_names();
 /// null, and the runner tries every candidate (auto_candidates()).
 std::shared_ptr<const Strategy> make_strategy(const config::Node& parallelism);
 
-/// The strategies `auto` tries, with their default parameters.
-std::vector<std::string> auto_candidates();
+/// A strategy `auto` tries: its registered name, a label for reasons (the name, or the name
+/// with the parameters that differ from the defaults) and the strategy itself.
+struct AutoCandidate {
+  std::string name;
+  std::string label;
+  std::shared_ptr<const Strategy> strategy;
+};
+
+/// The strategies `auto` tries for `work`: every exact one with its default parameters, and
+/// for dilated attention also the segment-scoped ring ("ring_scope": "segment", ring.h).
+std::vector<AutoCandidate> auto_candidates(const Workload& work);
 
 /// Builds a named strategy with default parameters (for auto).
 std::shared_ptr<const Strategy> make_default_strategy(const std::string& name);

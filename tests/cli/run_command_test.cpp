@@ -81,3 +81,30 @@ TEST_CASE("results are identical with --jobs 1 and --jobs 4", "[property]") {
   };
   CHECK(strip(attnsim::cli::simulate(scenario, 1)) == strip(attnsim::cli::simulate(scenario, 4)));
 }
+
+// auto weighs the segment-scoped ring for dilated attention (models/strategies/strategy.h),
+// names it by its parameters, and picks nothing slower than it; other kinds do not get it.
+TEST_CASE("auto tries the segment ring for dilated attention", "[unit]") {
+  const TempDir dir;
+  const auto run = [&](const std::string& attention, const std::string& parallelism) {
+    const fs::path file = dir.path() / "s.json";
+    std::ofstream(file)
+        << R"({"name": "t", "hardware": "h100-sxm", "topology": {"preset": "dgx-h100"},
+      "model": {"preset": "longnet-seed-8x64"}, "attention": )"
+        << attention << R"(,
+      "workload": {"phase": "forward", "sequence_length": 1048576, "scope": "attention"},
+      "parallelism": )"
+        << parallelism << "}";
+    return attnsim::cli::simulate(attnsim::cli::load_scenario(file.string()), 1).points.at(0);
+  };
+  const std::string dilated =
+      R"({"kind": "dilated", "segment_lengths": [8192, 16384, 32768], "dilation_rates": [1, 2, 4],
+          "heads": "all_heads"})";
+  const attnsim::report::Point picked = run(dilated, R"({"strategy": "auto"})");
+  const attnsim::report::Point segment =
+      run(dilated, R"({"strategy": "ring", "ring_scope": "segment"})");
+  CHECK_THAT(picked.reason, Catch::Contains(" ring (ring_scope=segment) "));
+  CHECK(picked.step_time_s <= segment.step_time_s);
+  const attnsim::report::Point causal = run(R"({"kind": "causal"})", R"({"strategy": "auto"})");
+  CHECK_THAT(causal.reason, !Catch::Contains("ring_scope"));
+}
