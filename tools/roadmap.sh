@@ -12,7 +12,8 @@ out=${2:-docs/roadmap}
 out=${out%/}
 "$attnsim" report scenarios/roadmap/tier0-2x-gtx1080.json \
   scenarios/roadmap/tier0-2x-gtx1080-65k.json scenarios/roadmap/tier1-h100-node.json \
-  scenarios/roadmap/tier2-ndr-fat-tree.json scenarios/roadmap/tier3-datacenters.json \
+  scenarios/roadmap/tier2-ndr-fat-tree.json scenarios/roadmap/tier2-llama3-8b-dilated-training.json \
+  scenarios/roadmap/tier3-datacenters.json \
   --title "Dilated attention from 2 to 65,536 GPUs: the seed roadmap, simulated and judged" \
   --jobs "$(nproc)" --out "$out"
 folder=$(basename "$out")
