@@ -122,8 +122,9 @@ std::vector<sim::OpId> emit_double_ring(const AttentionCall& call, const RingAtt
         }
         const double exact =
             block_work(work, call.pass, call.head_begin, call.head_end, shards[u], all).mask.pairs;
-        // Estimated nothing but the own block's work: the samples missed every kept pair of
-        // the other blocks; then those pairs are left out rather than guessed.
+        // The own block always keeps its diagonal, so the estimate is positive whenever the
+        // exact total is; if the samples miss every kept pair of the other blocks, the first
+        // step carries the rank's whole work.
         scale[u] = estimated > 0 ? exact / estimated : 1.0;
       }
     }

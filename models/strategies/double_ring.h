@@ -49,7 +49,8 @@
 // key). The fat rounds keep the compute/communication ratio of each step but synchronise the
 // ranks every k rounds; measured against step by step (tier 3 of the roadmap at 4,096 GPUs,
 // forced): +17 % on the communication-bound dilated forward over datacenter links, -9 %
-// without them; llama3-8b training (256 and 1,024 GPUs, 1M and 4M tokens) within 1 %.
+// without them (-36 % at 16,384 GPUs, 101 s against 157 s); llama3-8b training (256 and 1,024
+// GPUs, 1M and 4M tokens) within 1 %.
 // Memory: usp.h's, plus the outer block in flight (one more K/V block; in training also one
 // more dK/dV block).
 // Parameters: ulysses_degree, ring_degree, ring_layout as usp.h; inner_ring w (default: the
