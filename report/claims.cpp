@@ -231,8 +231,8 @@ std::vector<ClaimVerdict> judge_claims(const Results& results, const Projection&
     if (claim.measurement) {
       // Two-sided: the projection against the measurement.
       const double ratio = v.projected / claim.value;
-      const double factor = std::max(ratio, 1 / ratio);
-      if (v.projected <= 0) {
+      const double factor = ratio > 0 ? std::max(ratio, 1 / ratio) : 0;
+      if (ratio <= 0) {
         v.verdict = "none projected";
       } else if (factor <= 1 + kTolerance) {
         v.verdict = "matches";

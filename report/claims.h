@@ -59,6 +59,9 @@ struct ClaimVerdict {
   double projected = 0;          // the metric as projected (0 when no point)
   std::string verdict;           // "holds", "off by 3.2x", "does not fit in memory", ...
   std::string reason;            // one sentence from the numbers
+
+  /// Whether the projection bears the claim out: it holds, or the measurement matches.
+  bool agrees() const { return verdict == "holds" || verdict == "matches"; }
 };
 
 /// The metric names claims may use.

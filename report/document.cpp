@@ -283,8 +283,7 @@ Table claims_table(const std::vector<ClaimVerdict>& verdicts, const std::string&
       colours.emplace_back("");
     }
     row.insert(row.end(), {v.claim.text, projected_text(v), v.verdict, v.reason});
-    const bool agrees = v.verdict == "holds" || v.verdict == "matches";
-    colours.insert(colours.end(), {"", "", agrees ? "#59a14f" : "#e15759", ""});
+    colours.insert(colours.end(), {"", "", v.agrees() ? "#59a14f" : "#e15759", ""});
     t.rows.push_back(std::move(row));
     t.colours.push_back(std::move(colours));
   }
@@ -417,7 +416,7 @@ class Writer {
       std::size_t holding = 0;
       bool measurements = false;
       for (const ClaimVerdict& v : verdicts_) {
-        holding += v.verdict == "holds" || v.verdict == "matches" ? 1 : 0;
+        holding += v.agrees() ? 1 : 0;
         measurements = measurements || v.claim.measurement;
       }
       items.push_back(std::to_string(holding) + " of the scenario's " +
