@@ -97,8 +97,10 @@ void allow_variant_keys(const config::Node& section, std::string_view selector,
   allow_keys(section, allowed);
 }
 
-constexpr std::array<VariantKey, 5> kAttentionVariantKeys = {{
+constexpr std::array<VariantKey, 7> kAttentionVariantKeys = {{
     {"window", "\"sliding_window\""},
+    {"frames", "\"spatial_temporal\""},
+    {"cross_attention_tokens", "\"spatial_temporal\""},
     {"segment_lengths", "\"dilated\""},
     {"dilation_rates", "\"dilated\""},
     {"heads", "\"dilated\""},
@@ -221,7 +223,7 @@ nlohmann::json model_preset(const std::string& name) {
 }
 
 std::vector<std::string> attention_kind_names() {
-  return {"causal", "dense", "dilated", "linear", "sliding_window"};
+  return {"causal", "dense", "dilated", "linear", "sliding_window", "spatial_temporal"};
 }
 
 std::vector<std::string> attention_implementation_names() {
@@ -313,11 +315,14 @@ models::AttentionSpec read_attention(const config::Node& attention,
   static constexpr std::array<std::string_view, 6> kDilated = {
       "kind", "implementation", "segment_lengths", "dilation_rates", "heads", "causal"};
   static constexpr std::array<std::string_view, 3> kWindow = {"kind", "implementation", "window"};
+  static constexpr std::array<std::string_view, 4> kSpatialTemporal = {
+      "kind", "implementation", "frames", "cross_attention_tokens"};
   static constexpr std::array<std::string_view, 2> kOther = {"kind", "implementation"};
   using Keys = std::span<const std::string_view>;
-  const Keys allowed = kind == "dilated"          ? Keys(kDilated)
-                       : kind == "sliding_window" ? Keys(kWindow)
-                                                  : Keys(kOther);
+  const Keys allowed = kind == "dilated"            ? Keys(kDilated)
+                       : kind == "sliding_window"   ? Keys(kWindow)
+                       : kind == "spatial_temporal" ? Keys(kSpatialTemporal)
+                                                    : Keys(kOther);
   allow_variant_keys(attention, "kind", kind, allowed, kAttentionVariantKeys);
   spec.implementation =
       one_of_or(attention, "implementation", attention_implementation_names(), "");
@@ -330,6 +335,10 @@ models::AttentionSpec read_attention(const config::Node& attention,
   } else if (kind == "sliding_window") {
     spec.kind = models::AttentionKind::kSlidingWindow;
     spec.window = bounded(attention, "window", 1, kMaxTokens);
+  } else if (kind == "spatial_temporal") {
+    spec.kind = models::AttentionKind::kSpatialTemporal;
+    spec.frames = bounded(attention, "frames", 1, kMaxTokens);
+    spec.cross_attention_tokens = bounded_or(attention, "cross_attention_tokens", 0, kMaxShape, 0);
   } else {
     spec.kind = models::AttentionKind::kDilated;
     read_dilated(attention, model, spec);
@@ -373,6 +382,17 @@ void read_workload(const config::Node& workload, models::Workload& work) {
   }
   const std::string scope = one_of_or(workload, "scope", {"attention", "model"}, "model");
   work.scope = scope == "attention" ? models::Scope::kAttention : models::Scope::kModel;
+  if (work.attention.kind == models::AttentionKind::kSpatialTemporal) {
+    const std::string frames = std::to_string(work.attention.frames);
+    if (work.phase == models::Phase::kDecode) {
+      workload.child("phase").fail(
+          "\"training\", \"forward\" or \"prefill\" for /attention/kind \"spatial_temporal\"");
+    }
+    if (work.sequence_length % work.attention.frames != 0) {
+      workload.child("sequence_length")
+          .fail("a multiple of /attention/frames (" + frames + "): frames x spatial tokens");
+    }
+  }
 }
 
 void check_against_profile(const config::Node& root, const calibrate::Profile& profile,

@@ -15,10 +15,7 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
   const double d = s.hidden;
   const double bytes = s.dtype_bytes;
   const double layers = static_cast<double>(s.layers) / degrees.pp;
-  const double layer_params =
-      d * (static_cast<double>(s.heads) / t + 2.0 * kv_heads_per_rank(work, t)) * s.head_dim +
-      static_cast<double>(s.heads) * s.head_dim / t * d +
-      (s.gated_mlp ? 3.0 : 2.0) * d * s.ffn_hidden / t + 2.0 * d;
+  const double layer_params = layer_weights(work, t) + 2.0 * d;
   const double params = layer_params * layers + 2.0 * static_cast<double>(s.vocab) * d / t;
   const double group =
       static_cast<double>(degrees.dp) * (sh.weights_replicated_over_cp ? degrees.cp : 1);
@@ -36,14 +33,26 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
   const double tokens = static_cast<double>(sh.tokens_per_gpu) * b;
   const double scale = bytes / 2.0;
   const bool sp = options.sequence_parallel && t > 1;
-  const double full_layer = (sp ? 34.0 / t : 10.0 + 24.0 / t) * tokens * d * scale;
+  // Korthikanti et al. (arXiv 2205.05198) per layer, flash attention (no score matrix):
+  // 34·T·d·B/2 = attention block 11 (QKV input 2, Q and K 4, V 2, output projection input
+  // 2, dropout mask 1) + MLP 19 + two norms 4; of it 10 (norms 4, dropout masks 2, QKV and
+  // MLP inputs 4) is not split without sequence parallelism. kSpatialTemporal's second
+  // self-attention adds an attention block and its residual input (13: 5 unsplit) and the
+  // cross-attention its query input, Q and output projection input and dropout mask (7:
+  // 3 unsplit; the text's K and V are negligible).
+  const double extra_self = static_cast<double>(attention_axes(work.attention).size()) - 1.0;
+  const double cross = work.attention.cross_attention_tokens > 0 ? 1.0 : 0.0;
+  const double whole = 34.0 + 13.0 * extra_self + 7.0 * cross;
+  const double unsplit = 10.0 + 5.0 * extra_self + 3.0 * cross;
+  const double full_layer = (sp ? whole / t : unsplit + (whole - unsplit) / t) * tokens * d * scale;
   const AttentionMemory am = strategy.memory(work, degrees);
   double activations = 0;
   if (work.scope == Scope::kAttention) {
     // Q, K, V, O and the fp32 softmax statistics of the attention core.
     const double h_r = static_cast<double>(s.heads) / t;
     activations = (2.0 * h_r + 2.0 * kv_heads_per_rank(work, t)) * s.head_dim * tokens * bytes *
-                  (training ? layers : 1.0);
+                  (training ? layers : 1.0) *
+                  static_cast<double>(attention_axes(work.attention).size());
   } else if (!training) {
     activations = full_layer;
   } else {

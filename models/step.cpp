@@ -55,6 +55,11 @@ class StepBuilder {
     }
     cur_.assign(static_cast<std::size_t>(degrees.gpus() / degrees.pp), 0);
     have_.assign(cur_.size(), false);
+    for (const AttentionAxis axis : attention_axes(work.attention)) {
+      Workload w = work;
+      w.attention = axis_attention(work.attention, axis, work.sequence_length);
+      axes_.emplace_back(axis, std::move(w));
+    }
     make_groups();
   }
 
@@ -294,11 +299,13 @@ class StepBuilder {
     }
   }
 
-  void attention(Pass pass) {
+  /// The strategy's attention on self-attention axis `a` (an index into axes_).
+  void attention(Pass pass, std::size_t a) {
     if (work_.phase == Phase::kDecode) {
       decode_attention();
       return;
     }
+    const auto& [axis, work] = axes_[a];
     const int heads_per_tp = work_.model.heads / deg_.tp;
     for (const auto& [tp, group] : cp_groups_) {
       std::vector<sim::OpId> ready;
@@ -306,7 +313,7 @@ class StepBuilder {
         const std::vector<sim::OpId> d = deps_of(gpu);
         ready.push_back(d.empty() ? tr_.delay(sim::Time{}, out_.tags.marker) : d.front());
       }
-      const AttentionCall call{work_,
+      const AttentionCall call{work,
                                cost_,
                                layout_,
                                out_.tags,
@@ -317,7 +324,8 @@ class StepBuilder {
                                ready,
                                out_.notes,
                                out_.attention_flops,
-                               b_};
+                               b_,
+                               axis};
       const std::vector<sim::OpId> done = strategy_.emit_attention(call, tr_);
       for (std::size_t i = 0; i < group.size(); ++i) {
         set(group[i], done[i]);
@@ -355,20 +363,26 @@ class StepBuilder {
 
   void forward_layer() {
     if (work_.scope == Scope::kAttention) {
-      attention(Pass::kForward);
+      for (std::size_t a = 0; a < axes_.size(); ++a) {
+        attention(Pass::kForward, a);
+      }
       return;
     }
     gather_parameters();
     const double d = work_.model.hidden;
     const double bytes = work_.model.dtype_bytes;
     const double m = b_ * tokens_;
-    memory_op(2.0 * b_ * norm_tokens() * d * bytes, "layer norm");
-    tp_before(Pass::kForward);
-    gemm(m, qkv_width(), d, "QKV projection GEMM");
-    attention(Pass::kForward);
-    gemm(m, d, static_cast<double>(work_.model.heads) * work_.model.head_dim / t_,
-         "output projection GEMM");
-    tp_after(Pass::kForward);
+    for (std::size_t a = 0; a < axes_.size(); ++a) {
+      // The first norm; a later axis reads the residual sum of the one before.
+      memory_op((a == 0 ? 2.0 : 3.0) * b_ * norm_tokens() * d * bytes,
+                a == 0 ? "layer norm" : "residual add");
+      tp_before(Pass::kForward);
+      gemm(m, qkv_width(), d, "QKV projection GEMM");
+      attention(Pass::kForward, a);
+      gemm(m, d, attention_width(), "output projection GEMM");
+      tp_after(Pass::kForward);
+    }
+    cross_attention(Pass::kForward);
     memory_op(4.0 * b_ * norm_tokens() * d * bytes, "residual and layer norm");
     tp_before(Pass::kForward);
     gemm(m, ffn_up_width(), d, "MLP up GEMM");
@@ -377,9 +391,60 @@ class StepBuilder {
     tp_after(Pass::kForward);
   }
 
+  double attention_width() const {  // h·d_h / t
+    return static_cast<double>(work_.model.heads) * work_.model.head_dim / t_;
+  }
+
+  /// kSpatialTemporal's cross-attention (workload.h): every token's queries against the
+  /// text's keys, token-local under every strategy, so no communication beyond the tensor-
+  /// parallel collectives around it. Per GPU: Q projection bT x h·d_h/t x d, K and V of
+  /// the b·L text tokens b·L x 2·h·d_h/t x d (each GPU projects the text it attends to),
+  /// the kernel (4·b·T·L·d_h FLOPs per head, h/t heads; priced as L x L tiles, since its
+  /// rate is that of a short key loop), output projection bT x d x h·d_h/t. Backward
+  /// mirrors it (GEMMs twice, the kernel's 2.5x).
+  void cross_attention(Pass pass) {
+    const double text = static_cast<double>(work_.attention.cross_attention_tokens);
+    if (text <= 0) {
+      return;
+    }
+    const double d = work_.model.hidden;
+    const double m = b_ * tokens_;
+    const double passes = pass == Pass::kForward ? 1.0 : 2.0;
+    const double flops = 4.0 * m * text * work_.model.head_dim * work_.model.heads / t_ *
+                         (pass == Pass::kForward ? 1.0 : 2.5);
+    const Cost kernel = cost_.attention(pass, false, work_.model.head_dim, text, text, flops);
+    const char* what =
+        pass == Pass::kForward ? "cross-attention kernel" : "cross-attention kernel (backward)";
+    if (pass == Pass::kBackward) {
+      tp_after(Pass::kBackward);
+      gemm(m, d, attention_width(), "cross-attention output GEMM (backward)", passes);
+    } else {
+      tp_before(Pass::kForward);
+      gemm(m, attention_width(), d, "cross-attention Q GEMM");
+      gemm(b_ * text, 2.0 * attention_width(), d, "cross-attention KV GEMM");
+    }
+    out_.notes.note(kernel, what);
+    for (std::uint32_t g = 0; g < cur_.size(); ++g) {
+      const sim::OpId prev[] = {cur_[g]};
+      const std::span<const sim::OpId> deps(prev, have_[g] ? 1 : 0);
+      set(g, tr_.compute(g, Strategy::kComputeStream, kernel.time, out_.tags.attention, deps));
+      out_.attention_flops[g] += flops;
+    }
+    if (pass == Pass::kForward) {
+      gemm(m, d, attention_width(), "cross-attention output GEMM");
+      tp_after(Pass::kForward);
+    } else {
+      gemm(m, attention_width(), d, "cross-attention Q GEMM (backward)", passes);
+      gemm(b_ * text, 2.0 * attention_width(), d, "cross-attention KV GEMM (backward)", passes);
+      tp_before(Pass::kBackward);
+    }
+  }
+
   void backward_layer() {
     if (work_.scope == Scope::kAttention) {
-      attention(Pass::kBackward);
+      for (std::size_t a = axes_.size(); a-- > 0;) {
+        attention(Pass::kBackward, a);
+      }
       return;
     }
     if (work_.recompute != Recompute::kFull) {
@@ -388,7 +453,6 @@ class StepBuilder {
     const double d = work_.model.hidden;
     const double bytes = work_.model.dtype_bytes;
     const double m = b_ * tokens_;
-    const double attn_width = static_cast<double>(work_.model.heads) * work_.model.head_dim / t_;
     // Each forward GEMM m x n x k: data gradient m x k x n and weight gradient n x k x m, the
     // same FLOPs each; priced as two GEMMs of the forward shape.
     tp_after(Pass::kBackward);
@@ -397,12 +461,16 @@ class StepBuilder {
     gemm(m, ffn_up_width(), d, "MLP up GEMM (backward)", 2);
     tp_before(Pass::kBackward);
     memory_op(6.0 * b_ * norm_tokens() * d * bytes, "residual and layer norm (backward)");
-    tp_after(Pass::kBackward);
-    gemm(m, d, attn_width, "output projection GEMM (backward)", 2);
-    attention(Pass::kBackward);
-    gemm(m, qkv_width(), d, "QKV projection GEMM (backward)", 2);
-    tp_before(Pass::kBackward);
-    memory_op(3.0 * b_ * norm_tokens() * d * bytes, "layer norm (backward)");
+    cross_attention(Pass::kBackward);
+    for (std::size_t a = axes_.size(); a-- > 0;) {
+      tp_after(Pass::kBackward);
+      gemm(m, d, attention_width(), "output projection GEMM (backward)", 2);
+      attention(Pass::kBackward, a);
+      gemm(m, qkv_width(), d, "QKV projection GEMM (backward)", 2);
+      tp_before(Pass::kBackward);
+      memory_op(3.0 * b_ * norm_tokens() * d * bytes,
+                a == 0 ? "layer norm (backward)" : "residual add (backward)");
+    }
   }
 
   void output_head(Pass pass) {
@@ -438,13 +506,7 @@ class StepBuilder {
   }
 
   /// Parameters of one layer held by one GPU.
-  double layer_parameters() const {
-    const ModelShape& s = work_.model;
-    const double d = s.hidden;
-    const double attn = d * qkv_width() + static_cast<double>(s.heads) * s.head_dim / t_ * d;
-    const double mlp = (s.gated_mlp ? 3.0 : 2.0) * d * s.ffn_hidden / t_;
-    return attn + mlp + 2.0 * d;
-  }
+  double layer_parameters() const { return layer_weights(work_, t_) + 2.0 * work_.model.hidden; }
 
   double stage_parameters() const {
     const double head =
@@ -514,6 +576,8 @@ class StepBuilder {
   std::vector<sim::OpId> cur_;
   std::vector<bool> have_;
   std::vector<std::pair<int, Group>> cp_groups_;  // (tp rank, GPUs by cp rank)
+  // Each self-attention of a layer: its axis and the workload that holds its attention.
+  std::vector<std::pair<AttentionAxis, Workload>> axes_;
   std::vector<Group> tensor_groups_;
   std::vector<Group> grad_groups_;
   std::vector<sim::OpId> grad_last_;
@@ -680,12 +744,16 @@ double model_flops(const Workload& work) {
                             : static_cast<double>(work.sequence_length) *
                                   static_cast<double>(work.sequences_per_step);
   const double d = s.hidden;
-  const double per_layer = d * (s.heads + 2.0 * s.kv_heads) * s.head_dim +
-                           static_cast<double>(s.heads) * s.head_dim * d +
-                           (s.gated_mlp ? 3.0 : 2.0) * d * s.ffn_hidden;
-  const double dense = per_layer * s.layers + static_cast<double>(s.vocab) * d;
   const double passes = work.has_backward() ? 3.0 : 1.0;
-  double flops = work.scope == Scope::kModel ? 2.0 * passes * dense * tokens : 0.0;
+  const double sequences = static_cast<double>(work.sequences_per_step);
+  // kSpatialTemporal's cross-attention projects K and V of the text tokens, not the video's.
+  const double text = static_cast<double>(work.attention.cross_attention_tokens);
+  const double text_kv = text > 0 ? 2.0 * d * s.heads * s.head_dim : 0.0;
+  const double dense =
+      (layer_weights(work, 1) - text_kv) * s.layers + static_cast<double>(s.vocab) * d;
+  double flops = work.scope == Scope::kModel
+                     ? 2.0 * passes * (dense * tokens + text_kv * s.layers * text * sequences)
+                     : 0.0;
   if (work.attention.kind == AttentionKind::kLinear) {
     flops += (work.has_backward() ? 3.0 : 1.0) * 4.0 * tokens * s.heads * s.head_dim * s.head_dim *
              s.layers;
@@ -693,9 +761,11 @@ double model_flops(const Workload& work) {
     flops +=
         4.0 * tokens * static_cast<double>(work.context_length) * s.heads * s.head_dim * s.layers;
   } else {
-    const double pairs = pairs_per_head(work.attention, work.sequence_length, s.heads) * s.heads;
-    flops += (work.has_backward() ? 3.5 : 1.0) * 4.0 * pairs * s.head_dim * s.layers *
-             static_cast<double>(work.sequences_per_step);
+    double pairs = pairs_per_head(work.attention, work.sequence_length, s.heads) * s.heads;
+    if (work.scope == Scope::kModel) {
+      pairs += static_cast<double>(work.sequence_length) * text * s.heads;  // cross-attention
+    }
+    flops += (work.has_backward() ? 3.5 : 1.0) * 4.0 * pairs * s.head_dim * s.layers * sequences;
   }
   return flops;
 }

@@ -30,7 +30,7 @@ struct ModelShape {
   std::int64_t parameters() const;
 };
 
-enum class AttentionKind { kDense, kCausal, kDilated, kSlidingWindow, kLinear };
+enum class AttentionKind { kDense, kCausal, kDilated, kSlidingWindow, kLinear, kSpatialTemporal };
 
 /// How dilated branches share heads (attention.md 1.2).
 enum class DilatedHeads {
@@ -49,10 +49,34 @@ struct AttentionSpec {
   bool causal = false;
   /// kSlidingWindow: query t attends to keys (t - window, t].
   std::int64_t window = 0;
+  /// kSpatialTemporal (a video DiT block, OpenSora's STDiT): the sequence is `frames` frames
+  /// of N / frames spatial tokens, frame-major; each layer runs spatial self-attention (the
+  /// tokens of one frame), then temporal self-attention (one spatial position across frames),
+  /// each with its own QKV and output projections, then cross-attention from every token to
+  /// `cross_attention_tokens` text tokens (0: none), then the MLP.
+  std::int64_t frames = 0;
+  std::int64_t cross_attention_tokens = 0;
   /// The kernel whose measured rows price attention ("fa2", "fa3", "cudnn", ...); "" = the
   /// fastest the hardware profile has.
   std::string implementation;
 };
+
+/// The self-attentions of a layer: one over the sequence, or for kSpatialTemporal a spatial
+/// and a temporal one.
+enum class AttentionAxis { kSequence, kSpatial, kTemporal };
+
+/// The axes a layer runs, in forward order: {kSpatial, kTemporal} for kSpatialTemporal,
+/// else {kSequence}.
+std::vector<AttentionAxis> attention_axes(const AttentionSpec& spec);
+
+/// The attention one axis computes, as a kind the masks and strategies know: kSequence the
+/// spec itself; kSpatial block-diagonal segments of s = N / frames tokens (LongNet's dilated
+/// form with one branch (s, 1)); kTemporal segments of `frames` tokens, which is what
+/// temporal attention is once the sequence is ordered position-major (token (f, p) at
+/// p·frames + f): a strategy that runs it on those positions holds whole temporal
+/// sequences. Precondition: kSpatialTemporal with frames | N for the two axes.
+AttentionSpec axis_attention(const AttentionSpec& spec, AttentionAxis axis,
+                             std::int64_t sequence_length);
 
 enum class Phase { kTraining, kForward, kPrefill, kDecode };
 
@@ -78,5 +102,12 @@ struct Workload {
 
   bool has_backward() const { return phase == Phase::kTraining; }
 };
+
+/// GEMM weights of one layer on a GPU whose tensor group splits them `split` ways (norms not
+/// included): per self-attention axis Q and O (h/split heads) and K, V (max(1, h_kv/split)
+/// heads) of d_h, times d; the cross-attention's Q, K, V, O (4·d·(h/split)·d_h, multi-head:
+/// text keys are projected from d, as OpenSora's caption embedder maps them to d); the MLP's
+/// (3 or 2)·d·ffn/split.
+double layer_weights(const Workload& work, double split);
 
 }  // namespace attnsim::models

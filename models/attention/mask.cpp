@@ -534,6 +534,9 @@ void check_inputs(const AttentionSpec& spec, Int sequence_length, int total_head
   if (spec.kind == AttentionKind::kLinear) {
     fail("linear attention has no score matrix to count");
   }
+  if (spec.kind == AttentionKind::kSpatialTemporal) {
+    fail("spatial_temporal attention is counted per axis (workload.h axis_attention())");
+  }
   if (sequence_length < 1 || sequence_length > kMaxSequence) {
     fail("sequence_length outside [1, 2^31]");
   }
@@ -614,6 +617,14 @@ MaskBlock mask_block(const AttentionSpec& spec, std::int64_t sequence_length, in
 }
 
 double pairs_per_head(const AttentionSpec& spec, std::int64_t sequence_length, int total_heads) {
+  if (spec.kind == AttentionKind::kSpatialTemporal) {
+    double pairs = 0;
+    for (const AttentionAxis axis : attention_axes(spec)) {
+      pairs +=
+          pairs_per_head(axis_attention(spec, axis, sequence_length), sequence_length, total_heads);
+    }
+    return pairs;
+  }
   const TokenSet all{0, 1, sequence_length};
   return mask_block(spec, sequence_length, total_heads, 0, total_heads, all, all).pairs /
          total_heads;

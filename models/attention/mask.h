@@ -17,6 +17,8 @@
 //                   (microsoft/torchscale); a pair kept by two branches counts twice, as
 //                   the kernel computes it twice (torchscale issue #108).
 //   linear          no score matrix; not counted here (see cost of linear attention).
+//   spatial_temporal  counted per axis: workload.h axis_attention() gives each axis's mask
+//                   (block-diagonal segments; pairs_per_head() sums the axes, N·(N/f + f)).
 // Positions inside a segment count from the segment start; with w_i a multiple of r_i (the
 // parser checks it) that equals the global position mod r_i.
 //
@@ -86,7 +88,8 @@ MaskBlock mask_block(const AttentionSpec& spec, std::int64_t sequence_length, in
                      int head_begin, int head_end, TokenSet q, TokenSet k);
 
 /// Pairs a full sequence keeps per head, averaged over heads: N² dense, N(N+1)/2 causal,
-/// N·Σ w_i/r_i² dilated with kAllHeads and N a multiple of every w_i. Errors as mask_block.
+/// N·Σ w_i/r_i² dilated with kAllHeads and N a multiple of every w_i, N·(N/f + f)
+/// spatial_temporal with f frames (both self-attentions). Errors as mask_block.
 double pairs_per_head(const AttentionSpec& spec, std::int64_t sequence_length, int total_heads);
 
 }  // namespace attnsim::models

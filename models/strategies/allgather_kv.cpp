@@ -9,6 +9,7 @@
 namespace attnsim::models {
 
 void AllGatherKvAttention::check(const Workload& work, const Degrees& degrees) const {
+  reject_spatial_temporal(node_, work);
   if (work.phase != Phase::kDecode && work.sequence_length % (2 * std::int64_t{degrees.cp}) != 0) {
     node_.child("strategy")
         .fail("a sequence length divisible by 2 x the context-parallel degree (" +

@@ -137,6 +137,13 @@ void all_to_all_in_groups(const AttentionCall& call, sim::Trace& trace, int grou
   }
 }
 
+void reject_spatial_temporal(const config::Node& parallelism, const Workload& work) {
+  if (work.attention.kind == AttentionKind::kSpatialTemporal) {
+    parallelism.child("strategy")
+        .fail("head_parallel, ulysses or dsp for /attention/kind \"spatial_temporal\"");
+  }
+}
+
 const char* attention_kind_name(AttentionKind kind) {
   switch (kind) {
     case AttentionKind::kDense:
@@ -149,6 +156,8 @@ const char* attention_kind_name(AttentionKind kind) {
       return "sliding_window";
     case AttentionKind::kLinear:
       return "linear";
+    case AttentionKind::kSpatialTemporal:
+      return "spatial_temporal";
   }
   return "causal";
 }

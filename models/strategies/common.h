@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/node.h"
 #include "models/attention/mask.h"
 #include "models/collectives/collective.h"
 #include "models/strategies/strategy.h"
@@ -62,6 +63,11 @@ void all_to_all_in_groups(const AttentionCall& call, sim::Trace& trace, int grou
 sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
                          std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
                          sim::TagId marker, std::span<const sim::OpId> deps);
+
+/// For a strategy that shards the flattened sequence (ring, allgather_kv, usp, ...): throws
+/// config::InputError at parallelism's "strategy" when the attention is spatial_temporal, whose
+/// temporal attention such a layout would have to assemble from every shard.
+void reject_spatial_temporal(const config::Node& parallelism, const Workload& work);
 
 /// The scenario's name of an attention kind ("dilated"), for messages.
 const char* attention_kind_name(AttentionKind kind);

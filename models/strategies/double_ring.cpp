@@ -233,6 +233,7 @@ int DoubleRingAttention::inner_ring(const Layout& layout,
 }
 
 void DoubleRingAttention::check(const Workload& work, const Degrees& degrees) const {
+  reject_spatial_temporal(node_, work);
   const std::pair<int, int> split_ur = usp_.split(work, degrees);
   const int u = split_ur.first;
   const int r = split_ur.second;

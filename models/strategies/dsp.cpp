@@ -55,6 +55,19 @@ double branch_kv_heads(const Workload& work, int heads, std::int64_t ranks) {
 
 void DspAttention::check(const Workload& work, const Degrees& degrees) const {
   const AttentionSpec& a = work.attention;
+  if (a.kind == AttentionKind::kSpatialTemporal && work.phase != Phase::kDecode) {
+    const std::int64_t spatial = work.sequence_length / a.frames;
+    if (a.frames % degrees.cp != 0 || spatial % degrees.cp != 0) {
+      node_.child("strategy")
+          .fail(
+              "frames and spatial tokens per frame both divisible by the sequence-parallel "
+              "degree (" +
+                  std::to_string(degrees.cp) + ") for dsp",
+              "/attention/frames = " + std::to_string(a.frames) + " of " + std::to_string(spatial) +
+                  " tokens");
+    }
+    return;
+  }
   if (a.kind != AttentionKind::kDilated || a.dilated_heads != DilatedHeads::kHeadGroups) {
     node_.child("strategy")
         .fail("/attention/kind \"dilated\" with /attention/heads \"head_groups\" for dsp",
@@ -101,8 +114,10 @@ void DspAttention::check(const Workload& work, const Degrees& degrees) const {
   }
 }
 
-std::vector<sim::OpId> DspAttention::emit_attention(const AttentionCall& call,
-                                                    sim::Trace& trace) const {
+namespace {
+
+/// The dilated branches of dsp.h (for spatial_temporal: the one local branch of an axis).
+std::vector<sim::OpId> emit_branches(const AttentionCall& call, sim::Trace& trace) {
   const Workload& work = call.work;
   const auto p = static_cast<int>(call.group.size());
   const auto n = static_cast<std::size_t>(p);
@@ -249,8 +264,46 @@ std::vector<sim::OpId> DspAttention::emit_attention(const AttentionCall& call,
   return out;
 }
 
+}  // namespace
+
+std::vector<sim::OpId> DspAttention::emit_attention(const AttentionCall& call,
+                                                    sim::Trace& trace) const {
+  if (call.axis != AttentionAxis::kTemporal) {
+    return emit_branches(call, trace);
+  }
+  // Spatial-temporal (dsp.h): the frame-sharded layout switches to position sharding, the
+  // temporal sequences are local, and the layout switches back.
+  const Workload& work = call.work;
+  const auto p = static_cast<int>(call.group.size());
+  const double heads = call.head_end - call.head_begin;
+  const double kv = kv_heads_per_rank(work, static_cast<double>(work.model.heads) / heads);
+  const double d = work.model.hidden;
+  const double qkv = std::min(d, (heads + 2.0 * kv) * work.model.head_dim);
+  const double o = std::min(d, heads * work.model.head_dim);
+  const double rows = static_cast<double>(work.sequence_length) / p * work.model.dtype_bytes *
+                      call.sequences;  // L·B
+  const bool forward = call.pass == Pass::kForward;
+  const std::vector<double> in = {rows * (forward ? qkv : o)};
+  const std::vector<double> back = {rows * (forward ? o : qkv)};
+  std::vector<sim::OpId> state(call.ready.begin(), call.ready.end());
+  all_to_all_in_groups(call, trace, p, in, state);
+  AttentionCall local{call};
+  local.ready = state;
+  state = emit_branches(local, trace);
+  all_to_all_in_groups(call, trace, p, back, state);
+  return state;
+}
+
 AttentionMemory DspAttention::memory(const Workload& work, const Degrees& degrees) const {
   AttentionMemory m;
+  if (work.attention.kind == AttentionKind::kSpatialTemporal) {
+    // The switch's send and receive buffers, L·d·B each; training keeps a second pair for the
+    // backward's switches of gradients.
+    const double buffer = static_cast<double>(work.sequence_length) / degrees.cp *
+                          work.model.hidden * work.model.dtype_bytes;
+    m.workspace = (work.has_backward() ? 4.0 : 2.0) * buffer;
+    return m;
+  }
   if (work.attention.kind != AttentionKind::kDilated || work.sequence_length < degrees.cp) {
     return m;
   }

@@ -46,6 +46,23 @@
 // (activations Σ_i (2·|H_i| + 2·a_i)·(L/r_i)·d_h·B per layer) and doubles the staging.
 // Constraints: attention kind dilated with heads "head_groups"; N divisible by P; every
 // w_i > L a multiple of L; |H_i| (per tensor-parallel rank) divisible by G_i.
+//
+// Spatial-temporal attention (workload.h kSpatialTemporal, f frames of s tokens): DSP as
+// published (VideoSys, OpenSora's STDiT). Rank c holds frames [c·f/P, (c+1)·f/P), all
+// their tokens: spatial attention, cross-attention and the MLP are local. Temporal
+// attention needs every frame of a position, so ONE all-to-all switches the layout to
+// positions [c·s/P, (c+1)·s/P) (all frames), the temporal kernels run locally, and ONE
+// all-to-all switches back: 2 per layer and pass, against Ulysses' 8 (Q, K, V in and O
+// out around each of the two attentions). VideoSys switches the hidden state x (d per
+// token) around the temporal block's projections; attnsim emits the projections before the
+// kernel and sends the smaller of x and the tensor the kernel needs, per token and rank
+// with h_r heads (tp splits them) and kv_r KV heads:
+//   forward    in  min(d, (h_r + 2·kv_r)·d_h)·L·B     out  min(d, h_r·d_h)·L·B
+//   backward   in  min(d, h_r·d_h)·L·B (dO)          out  min(d, (h_r + 2·kv_r)·d_h)·L·B
+// each an all-to-all over the P ranks ((P-1)/P of it crosses links); with tp = 1 and no
+// GQA both are L·d·B, a quarter of Ulysses' (4·L·d·B per attention) per layer and pass.
+// Memory: the switch's send and receive buffers (2·L·d·B; training 4·L·d·B).
+// Constraints: P divides f and s.
 #pragma once
 
 #include <memory>

@@ -24,6 +24,7 @@ int HierarchicalAttention::head_degree(const Workload& work, const Degrees& degr
 }
 
 void HierarchicalAttention::check(const Workload& work, const Degrees& degrees) const {
+  reject_spatial_temporal(node_, work);
   const int u = head_degree(work, degrees);
   const int heads = work.model.heads / degrees.tp;
   const std::string cp = std::to_string(degrees.cp);

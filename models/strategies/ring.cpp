@@ -120,6 +120,7 @@ int RingAttention::ring_size(const Workload& work, int ranks) const {
 }
 
 void RingAttention::check(const Workload& work, const Degrees& degrees) const {
+  reject_spatial_temporal(node_, work);
   if (scope_ == RingScope::kSegment && work.phase != Phase::kDecode) {
     if (work.attention.kind != AttentionKind::kDilated) {
       node_.child("ring_scope")

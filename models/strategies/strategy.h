@@ -98,6 +98,10 @@ struct AttentionCall {
   /// Attention FLOPs each GPU's kernels run, indexed by GPU (add_attention() adds to it).
   std::vector<double>& attention_flops;
   double sequences = 1;  // sequences in the micro-batch: work and bytes scale with it
+  /// Which of the layer's self-attentions this is. For kSpatial and kTemporal, `work` holds
+  /// that axis's attention (workload.h axis_attention()): the strategy prices it as any
+  /// block-diagonal attention and adds what the axis needs (dsp.h: the reshard).
+  AttentionAxis axis = AttentionAxis::kSequence;
 };
 
 /// A parallelism strategy for attention.

@@ -26,6 +26,7 @@ std::pair<int, int> UspAttention::split(const Workload& work, const Degrees& deg
 }
 
 void UspAttention::check(const Workload& work, const Degrees& degrees) const {
+  reject_spatial_temporal(node_, work);
   const std::pair<int, int> split_ur = split(work, degrees);
   const int u = split_ur.first;
   const int r = split_ur.second;
@@ -120,7 +121,8 @@ std::vector<sim::OpId> UspAttention::emit_grid(const AttentionCall& call, sim::T
                             ready,
                             call.notes,
                             call.attention_flops,
-                            call.sequences};
+                            call.sequences,
+                            call.axis};
     const std::vector<sim::OpId> done = emit_ring(sub);
     for (int ri = 0; ri < r; ++ri) {
       state[at(ui, ri)] = done[static_cast<std::size_t>(ri)];

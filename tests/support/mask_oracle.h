@@ -63,6 +63,7 @@ inline int times_kept(const models::AttentionSpec& spec, int total_heads, int j,
       return times;
     }
     case models::AttentionKind::kLinear:
+    case models::AttentionKind::kSpatialTemporal:  // counted per axis (axis_attention())
       return 0;
   }
   return 0;
