@@ -167,7 +167,7 @@ report::Point simulate_point(const ScenarioPoint& point, const std::string& trac
         << (c.fits_memory ? "" : " (needs " + format_gb(c.memory_per_gpu_bytes) + ")") << ";";
   }
   if (!skipped.empty()) {
-    why << " not applicable to these degrees:";
+    why << " not applicable to this workload or these degrees:";
     for (const std::string& s : skipped) {
       why << " " << s;
     }

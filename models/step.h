@@ -16,6 +16,11 @@
 //   MLP up (+gate)                bT x (2 or 1)·ffn/t x d, activation memory-bound
 //   MLP down                      bT x d x ffn/t
 //   [reduce-scatter | all-reduce]
+// Spatial-temporal layers (workload.h kSpatialTemporal, Open-Sora's STDiT block) run the
+// block from the norm to the output projection once per axis (spatial, then temporal; the
+// temporal one reads the residual sum, a 3·T·d·B memory pass, instead of a norm), then the
+// cross-attention to the text tokens (Q, K, V and output GEMMs and its kernel, no
+// communication of its own), then the MLP.
 // Backward mirrors it (each GEMM becomes its data- and weight-gradient GEMMs, all-gathers
 // and reduce-scatters swap); recompute kFull reruns the layer's forward first. After a
 // layer's backward its gradients, P_l·B bytes per GPU (P_l its parameters / t), are
@@ -81,7 +86,8 @@ struct StepTrace {
   CostNotes notes;
   /// FLOPs of the attention kernels each GPU runs (every simulated layer and pass, all
   /// sequences of the micro-batch; BlockWork's convention), by GPU: the work the strategy
-  /// hands it, which tests compare with brute-force enumeration of the mask. Indexed by GPU.
+  /// hands it, which tests compare with brute-force enumeration of the mask, plus the
+  /// spatial-temporal cross-attention's kernels (scope kModel). Indexed by GPU.
   std::vector<double> attention_flops;
 };
 

@@ -23,7 +23,9 @@ const config::Registry<Strategy>& strategies() {
           make_allgather_kv);
     r.add("double_ring", "usp with the ring split into per-node inner rings and an outer ring",
           make_double_ring);
-    r.add("dsp", "dilated branches resharded by one all-to-all per branch (dilation-aware DSP)",
+    r.add("dsp",
+          "one all-to-all where the independent dimension changes: dilated branches, or the "
+          "spatial-to-temporal switch of spatial_temporal layers",
           make_dsp);
     r.add("head_parallel", "Megatron tensor parallelism on heads", make_head_parallel);
     r.add("hierarchical", "approximate: local attention plus compressed remote context",
