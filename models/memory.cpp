@@ -40,7 +40,8 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
   // self-attention adds an attention block and its residual input (13: 5 unsplit) and the
   // cross-attention its query input, Q and output projection input and dropout mask (7:
   // 3 unsplit; the text's K and V are negligible).
-  const double extra_self = static_cast<double>(attention_axes(work.attention).size()) - 1.0;
+  const auto axes = static_cast<double>(attention_axes(work.attention).size());
+  const double extra_self = axes - 1.0;
   const double cross = work.attention.cross_attention_tokens > 0 ? 1.0 : 0.0;
   const double whole = 34.0 + 13.0 * extra_self + 7.0 * cross;
   const double unsplit = 10.0 + 5.0 * extra_self + 3.0 * cross;
@@ -51,8 +52,7 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
     // Q, K, V, O and the fp32 softmax statistics of the attention core.
     const double h_r = static_cast<double>(s.heads) / t;
     activations = (2.0 * h_r + 2.0 * kv_heads_per_rank(work, t)) * s.head_dim * tokens * bytes *
-                  (training ? layers : 1.0) *
-                  static_cast<double>(attention_axes(work.attention).size());
+                  (training ? layers : 1.0) * axes;
   } else if (!training) {
     activations = full_layer;
   } else {

@@ -423,11 +423,8 @@ class StepBuilder {
       gemm(m, attention_width(), d, "cross-attention Q GEMM");
       gemm(b_ * text, 2.0 * attention_width(), d, "cross-attention KV GEMM");
     }
-    out_.notes.note(kernel, what);
+    compute_all(kernel, out_.tags.attention, what);
     for (std::uint32_t g = 0; g < cur_.size(); ++g) {
-      const sim::OpId prev[] = {cur_[g]};
-      const std::span<const sim::OpId> deps(prev, have_[g] ? 1 : 0);
-      set(g, tr_.compute(g, Strategy::kComputeStream, kernel.time, out_.tags.attention, deps));
       out_.attention_flops[g] += flops;
     }
     if (pass == Pass::kForward) {

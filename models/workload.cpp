@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// ModelShape's weight count, a layer's GEMM weights and the attention axes (workload.h).
+// ModelShape's weight count, KV heads per rank, a layer's GEMM weights and the attention
+// axes (workload.h).
 #include "models/workload.h"
 
 #include <algorithm>
@@ -35,17 +36,20 @@ AttentionSpec axis_attention(const AttentionSpec& spec, AttentionAxis axis,
   return out;
 }
 
+double kv_heads_per_rank(const Workload& work, double split) {
+  return std::max(1.0, work.model.kv_heads / split);
+}
+
 double layer_weights(const Workload& work, double split) {
   const ModelShape& s = work.model;
   const double d = s.hidden;
   const double heads = static_cast<double>(s.heads) / split;
-  const double kv = std::max(1.0, s.kv_heads / split);
   const auto self = static_cast<double>(attention_axes(work.attention).size());
-  const double attention = self * d * (2.0 * heads + 2.0 * kv) * s.head_dim;
-  const double cross = work.attention.kind == AttentionKind::kSpatialTemporal &&
-                               work.attention.cross_attention_tokens > 0
-                           ? 4.0 * d * heads * s.head_dim
-                           : 0.0;
+  const double attention =
+      self * d * (2.0 * heads + 2.0 * kv_heads_per_rank(work, split)) * s.head_dim;
+  // Only spatial_temporal reads cross_attention_tokens (the scenario reader rejects it elsewhere).
+  const double cross =
+      work.attention.cross_attention_tokens > 0 ? 4.0 * d * heads * s.head_dim : 0.0;
   return attention + cross + (s.gated_mlp ? 3.0 : 2.0) * d * s.ffn_hidden / split;
 }
 

@@ -103,6 +103,10 @@ struct Workload {
   bool has_backward() const { return phase == Phase::kTraining; }
 };
 
+/// Key/value heads a rank holds when `split` ranks share h_kv heads: h_kv / split, at least 1
+/// (KV heads are replicated once split > h_kv, as Megatron and Ulysses' KV replication do).
+double kv_heads_per_rank(const Workload& work, double split);
+
 /// GEMM weights of one layer on a GPU whose tensor group splits them `split` ways (norms not
 /// included): per self-attention axis Q and O (h/split heads) and K, V (max(1, h_kv/split)
 /// heads) of d_h, times d; the cross-attention's Q, K, V, O (4·d·(h/split)·d_h, multi-head:

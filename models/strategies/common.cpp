@@ -13,10 +13,6 @@ int heads_per_tp_rank(const Workload& work, const Degrees& degrees) {
   return work.model.heads / degrees.tp;
 }
 
-double kv_heads_per_rank(const Workload& work, double split) {
-  return std::max(1.0, work.model.kv_heads / split);
-}
-
 BlockWork block_work(const Workload& work, Pass pass, int head_begin, int head_end,
                      std::span<const TokenSet> q, std::span<const TokenSet> k) {
   BlockWork out;

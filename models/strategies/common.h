@@ -19,10 +19,6 @@ namespace attnsim::models {
 /// Query heads a tensor-parallel rank holds: h / tp.
 int heads_per_tp_rank(const Workload& work, const Degrees& degrees);
 
-/// Key/value heads a rank holds when `split` ranks share h_kv heads: h_kv / split, at least 1
-/// (KV heads are replicated once split > h_kv, as Megatron and Ulysses' KV replication do).
-double kv_heads_per_rank(const Workload& work, double split);
-
 /// One attention kernel's work: queries in `q` against keys in `k` (each a union of token
 /// sets) on heads [head_begin, head_end).
 struct BlockWork {
