@@ -4,6 +4,7 @@
 // error lines are pinned verbatim (STYLE D7).
 #include "calibrate/profile.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -136,20 +137,97 @@ TEST_CASE("a busbw_only row gets its time from busbw by the nccl-tests factor", 
   REQUIRE(found);
 }
 
-TEST_CASE("extrapolated Blackwell attention is H100 FA3 scaled by the MAMF ratio", "[unit]") {
-  // hardware.md 5.3: until measured, B200 attention = H100 FA3 x (B200 / H100 BF16 MAMF)
-  // = x 1745.0 / 794.5. FA3 paper Fig. 5: d128 forward, 16k, non-causal: 648 TFLOP/s, so
-  // B200 gets 648 x 1745.0 / 794.5 = 1423.2 (rounded to 0.1).
-  const Profile b200 = builtin_profile("b200");
-  bool found = false;
-  for (const auto& a : b200.compute.attention) {
-    REQUIRE(a.extrapolated);
-    if (a.impl == "fa3" && a.pass == "fwd" && !a.causal && a.head_dim == 128 && a.seq_q == 16384) {
-      REQUIRE(a.tflops == Approx(648 * 1745.0 / 794.5).margin(0.05));
-      found = true;
+TEST_CASE("published cuDNN attention rows agree with their measured times", "[unit]") {
+  // Data-entry check on the rows transcribed from NVIDIA/cudnn-frontend's SDPA benchmark
+  // (GB200 and H200, and the GB200 runs held out for docs/validation-kernels.md): each row's source
+  // gives the published median time, and tflops x time must equal the FLOPs of the call by
+  // profile.h's convention (forward 4·s_q·s_k·d·bh, halved when causal; backward x 2.5), with bh =
+  // batch x query heads. The CSV prints tflops to an integer and times to 0.001 ms, and counts
+  // S(S+1)/2 causal pairs where attnsim counts S²/2, so the allowed difference is 0.5/tflops +
+  // 0.0005/time + 1/S. Example (GB200, Llama 3.1, batch 2 x 64 heads, d128, 32K, forward, no mask):
+  // 4 x 32768² x 128 x 128 FLOPs = 7.037e16 in 43.056 ms = 1634 TFLOP/s, the row's value.
+  int checked = 0;
+  const std::string held_out = ATTNSIM_SOURCE_DIR "/bench/validation/gb200-cudnn-held-out.json";
+  for (const std::string& name : {std::string("gb200"), std::string("h200-sxm"), held_out}) {
+    for (const auto& a : load_profile(name).compute.attention) {
+      if (a.impl != "cudnn" || a.extrapolated) {
+        continue;
+      }
+      const std::string::size_type end = a.source.find(" ms;");
+      REQUIRE(end != std::string::npos);
+      const std::string::size_type begin = a.source.rfind("; ", end) + 2;
+      const double ms = std::stod(a.source.substr(begin, end - begin));
+      const double flops = attnsim::calibrate::forward_flops(a) * (a.pass == "bwd" ? 2.5 : 1.0);
+      const double tolerance =
+          0.5 / a.tflops + 0.0005 / ms + (a.causal ? 1.0 / static_cast<double>(a.seq_q) : 0.0);
+      INFO(name << " " << a.pass << " " << a.dtype << " d" << a.head_dim << " " << a.seq_q << " bh "
+                << a.batch_heads);
+      REQUIRE(std::fabs(a.tflops * 1e12 * ms * 1e-3 / flops - 1.0) <= tolerance);
+      ++checked;
     }
   }
-  REQUIRE(found);
+  // GB200: Llama 3.1 40, Qwen 3.5 5; H200: Llama 3.1 40; held out of GB200: Wan 2.2 10, LTX-2 10.
+  REQUIRE(checked == 105);
+}
+
+TEST_CASE("GB200 d64 attention is its d128 cuDNN row x H100 cuDNN's d64/d128 ratio", "[unit]") {
+  // No dense d64 cuDNN measurement is published for GB200. Each extrapolated d64 row is the
+  // Llama 3.1 d128 row of the same pass, mask and length (batch 2 x 64 heads) times cuDNN's
+  // d64/d128 ratio on H100 at that length (FA3 paper, the h100-sxm profile; its longest, 16K,
+  // stands for 32K), rounded to 0.1. Example: forward, no mask, 2K: 1433 x 395/617 = 917.4.
+  const auto& gb = builtin_profile("gb200").compute.attention;
+  const auto& h100 = builtin_profile("h100-sxm").compute.attention;
+  const auto find = [](const auto& rows, const attnsim::calibrate::AttentionPoint& like,
+                       int head_dim, std::int64_t seq, std::int64_t batch_heads) {
+    for (const auto& r : rows) {
+      if (r.impl == "cudnn" && r.pass == like.pass && r.causal == like.causal &&
+          r.head_dim == head_dim && r.seq_q == seq &&
+          (batch_heads == 0 || r.batch_heads == batch_heads) &&
+          (r.dtype == "fp16" || r.dtype == "bf16")) {
+        return r.tflops;
+      }
+    }
+    FAIL("no row for " << like.pass << " d" << head_dim << " " << seq);
+    return 0.0;
+  };
+  int checked = 0;
+  for (const auto& a : gb) {
+    if (!a.extrapolated) {
+      continue;
+    }
+    INFO(a.pass << " causal " << a.causal << " " << a.seq_q);
+    REQUIRE(a.head_dim == 64);
+    const std::int64_t s = std::min<std::int64_t>(a.seq_q, 16384);
+    const double expected =
+        find(gb, a, 128, a.seq_q, 128) * find(h100, a, 64, s, 0) / find(h100, a, 128, s, 0);
+    REQUIRE(a.tflops == Approx(expected).margin(0.05));
+    ++checked;
+  }
+  REQUIRE(checked == 15);  // forward causal and not, backward not causal; 2K to 32K
+}
+
+TEST_CASE("B200 attention is the GB200 cuDNN table scaled by the MAMF ratio", "[unit]") {
+  // No B200 attention measurement is published; the same kernels on the same Blackwell GPU at
+  // B200's lower power scale with its sustained tensor throughput: B200/GB200 MAMF, BF16
+  // 1745.0 / 1822.0 and FP8 3432.5 / 3615.6 (hardware.md 5.2), rounded to 0.1. Example:
+  // GB200 Llama 3.1 forward d128 32K non-causal 1634 -> 1634 x 1745/1822 = 1564.9.
+  const Profile b200 = builtin_profile("b200");
+  const Profile gb200 = builtin_profile("gb200");
+  REQUIRE(b200.compute.attention.size() == gb200.compute.attention.size());
+  for (const auto& b : b200.compute.attention) {
+    INFO(b.pass << " " << b.dtype << " d" << b.head_dim << " " << b.seq_q);
+    REQUIRE(b.extrapolated);
+    const auto same = [&b](const attnsim::calibrate::AttentionPoint& g) {
+      return b.impl == g.impl && b.pass == g.pass && b.dtype == g.dtype && b.causal == g.causal &&
+             b.head_dim == g.head_dim && b.seq_q == g.seq_q && b.seq_k == g.seq_k &&
+             b.batch_heads == g.batch_heads;
+    };
+    const auto g =
+        std::find_if(gb200.compute.attention.begin(), gb200.compute.attention.end(), same);
+    REQUIRE(g != gb200.compute.attention.end());
+    const double ratio = b.dtype == "fp8" ? 3432.5 / 3615.6 : 1745.0 / 1822.0;
+    REQUIRE(b.tflops == Approx(g->tflops * ratio).margin(0.05));
+  }
 }
 
 TEST_CASE("a file that inherits replaces only the sections it gives", "[unit]") {
