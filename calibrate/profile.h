@@ -59,7 +59,8 @@ namespace attnsim::calibrate {
 /// Where the figures came from: a calibration run or published sources.
 struct Provenance {
   std::string tool, date, source /* "measured" | "published" */, device, driver, cuda, nccl;
-  int gpus = 0, nodes = 0;  // 0 = not stated
+  std::string cublas, cudnn;  // library versions of a measured profile; "" = not used or not stated
+  int gpus = 0, nodes = 0;    // 0 = not stated
   std::vector<std::string> citations;
   std::string notes;
 };

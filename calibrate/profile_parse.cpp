@@ -102,6 +102,8 @@ Provenance parse_provenance(const Node& n) {
   p.driver = n.string_or("driver", "");
   p.cuda = n.string_or("cuda", "");
   p.nccl = n.string_or("nccl", "");
+  p.cublas = n.string_or("cublas", "");
+  p.cudnn = n.string_or("cudnn", "");
   p.gpus = n.has("gpus") ? int_of(n, "gpus", 1) : 0;
   p.nodes = n.has("nodes") ? int_of(n, "nodes", 1) : 0;
   if (const auto citations = n.find("citations")) {

@@ -20,6 +20,11 @@ json write_provenance(const Provenance& p) {
   json j = {{"source", p.source}, {"tool", p.tool},           {"date", p.date},
             {"device", p.device}, {"driver", p.driver},       {"cuda", p.cuda},
             {"nccl", p.nccl},     {"citations", p.citations}, {"notes", p.notes}};
+  for (const auto& [key, value] : {std::pair{"cublas", &p.cublas}, std::pair{"cudnn", &p.cudnn}}) {
+    if (!value->empty()) {
+      j[key] = *value;
+    }
+  }
   if (p.gpus > 0) {
     j["gpus"] = p.gpus;
   }

@@ -279,6 +279,7 @@ Profile assemble_profile(const MeasureOptions& options, const Measurements& m,
   p.provenance.driver = "supports CUDA " + cuda_version_text(m.device.driver_version);
   p.provenance.cuda = cuda_version_text(m.device.runtime_version);
   p.provenance.nccl = nccl_version_text(m.device.nccl_version);
+  p.provenance.cublas = m.device.cublas_version;
   p.provenance.gpus = m.device.gpus;
   p.provenance.nodes = 1;
   if (builtin) {

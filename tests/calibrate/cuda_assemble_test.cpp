@@ -123,6 +123,15 @@ TEST_CASE("one H100: measured compute, the built-in's peaks and communication", 
   REQUIRE(p.provenance.device == "NVIDIA H100 80GB HBM3");
   REQUIRE(p.provenance.cuda == "13.0");
   REQUIRE(p.provenance.nccl == "2.27.3");
+  REQUIRE(p.provenance.cublas == "13.0.2");
+  REQUIRE(p.provenance.cudnn.empty());  // no cuDNN point measured
+  // The library versions survive the JSON round trip.
+  const nlohmann::json written = to_json(p);
+  REQUIRE(written["provenance"]["cublas"] == "13.0.2");
+  REQUIRE_FALSE(written["provenance"].contains("cudnn"));
+  REQUIRE(
+      parse_profile(attnsim::config::Node::from_json("measured.json", written)).provenance.cublas ==
+      "13.0.2");
   REQUIRE(p.provenance.gpus == 1);
   REQUIRE(p.provenance.date == "2026-08-14");
   REQUIRE(p.inherited_from == "h100-sxm");
