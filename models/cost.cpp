@@ -304,14 +304,15 @@ std::vector<Series> build_series(const calibrate::Profile& profile, const std::s
 
 std::string choose_impl(const calibrate::Profile& profile, const std::string& dtype,
                         const std::string& requested) {
-  // Per implementation of the class: (has a backward, best FLOP/s).
-  std::map<std::string, std::pair<bool, double>> score;
+  // Per implementation of the class: (has a backward, has a measured row, best FLOP/s).
+  std::map<std::string, std::tuple<bool, bool, double>> score;
   for (const calibrate::AttentionPoint& row : profile.compute.attention) {
     if (dtype_class(row.dtype) != dtype_class(dtype)) {
       continue;
     }
-    auto& [has_backward, best] = score[row.impl];
+    auto& [has_backward, measured, best] = score[row.impl];
     has_backward = has_backward || row.pass != "fwd";
+    measured = measured || !row.extrapolated;
     best = std::max(best, row.tflops);
   }
   if (score.empty()) {
@@ -338,7 +339,8 @@ std::string choose_impl(const calibrate::Profile& profile, const std::string& dt
     }
     return requested;
   }
-  // The fastest: one that has a backward first, then the highest row; ties by name.
+  // The fastest: one that has a backward first, then one with measured rows (not only rows
+  // scaled from another GPU), then the highest row; ties by name.
   std::string best = names.front();
   for (const std::string& name : names) {
     if (score[name] > score[best]) {

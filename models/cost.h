@@ -89,8 +89,10 @@ enum class Pass { kForward, kBackward };
 ///          the profile's attention implementations, or "" for the fastest one it has for
 ///          the dtype's class (16-bit rows serve bf16 and fp16; fp32 uses the fp32 rows or,
 ///          with none, the roofline at the fp32 peak). Fastest: among implementations with
-///          backward rows (bwd or fwd_bwd) if any has them, the one with the highest row;
-///          ties go to the first name.
+///          backward rows (bwd or fwd_bwd) if any has them, then among those with a measured
+///          row (one not marked extrapolated) if any has one, the one with the highest row;
+///          ties go to the first name. So on h200-sxm the measured cuDNN rows win over FA3
+///          rows carried over from H100, though FA3's d256 forward row is the higher.
 /// Errors:  the constructor throws config::InputError when the profile has no peak for the
 ///          dtype, naming the profile and the dtype, or when `attention_impl` is not one of
 ///          the implementations the profile has rows for in the dtype's class (a profile

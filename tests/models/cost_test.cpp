@@ -242,6 +242,28 @@ TEST_CASE("a dtype without a peak is rejected with a one-line message", "[unit]"
   CHECK_THROWS_AS(CostModel(builtin_profile("gtx1080"), "bf16"), attnsim::config::InputError);
 }
 
+TEST_CASE("the default implementation prefers measured rows to ones scaled from another GPU",
+          "[unit]") {
+  // h200-sxm has FA3 rows carried over from H100 (all extrapolated; the highest, d256 forward,
+  // 756 TFLOP/s) and NVIDIA's measured cuDNN rows (the highest 702). Both have backward rows,
+  // so the measured cuDNN table is the default; naming fa3 still selects it.
+  const Profile h200 = builtin_profile("h200-sxm");
+  double fa3_best = 0;
+  double cudnn_best = 0;
+  for (const attnsim::calibrate::AttentionPoint& row : h200.compute.attention) {
+    CHECK(row.extrapolated == (row.impl == "fa3"));
+    if (row.dtype != "fp8") {
+      double& best = row.impl == "fa3" ? fa3_best : cudnn_best;
+      best = std::max(best, row.tflops);
+    }
+  }
+  REQUIRE(fa3_best > cudnn_best);
+  CHECK(CostModel(h200, "bf16").attention_impl() == "cudnn");
+  CHECK(CostModel(h200, "bf16", "fa3").attention_impl() == "fa3");
+  // Where every implementation is measured, the highest row decides as before (h100-sxm: fa3).
+  CHECK(CostModel(builtin_profile("h100-sxm"), "bf16").attention_impl() == "fa3");
+}
+
 TEST_CASE("an attention implementation without rows for the dtype is rejected", "[unit]") {
   CHECK_THROWS_WITH(CostModel(builtin_profile("h100-sxm"), "bf16", "fa4"),
                     "h100-sxm: /compute/attention: expected an implementation with rows for "
