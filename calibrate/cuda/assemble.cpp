@@ -178,6 +178,25 @@ Comm make_comm(const Measurements& m, const std::optional<Profile>& builtin) {
   return c;
 }
 
+bool any_cudnn_row(const Measurements& m) {
+  return std::any_of(m.attention.begin(), m.attention.end(),
+                     [](const AttentionPoint& a) { return a.impl == "cudnn"; });
+}
+
+// What the notes say about cuDNN's fused attention.
+std::string cudnn_text(const Measurements& m) {
+  const std::string version = cudnn_version_text(m.device.cudnn_version);
+  if (version.empty()) {
+    return "cuDNN's fused attention is not measured (cuDNN was not built into this binary)";
+  }
+  if (any_cudnn_row(m)) {
+    return "and cuDNN " + version +
+           "'s fused flash attention (impl \"cudnn\": the backend graph API, the cuDNN "
+           "frontend's SDPA graphs, calibrate/cuda/sdpa_graph.h)";
+  }
+  return "cuDNN " + version + " is built in but measured no attention row (the notes say why)";
+}
+
 std::string notes_of(const MeasureOptions& options, const Measurements& m,
                      const std::optional<Profile>& builtin) {
   std::ostringstream n;
@@ -190,9 +209,8 @@ std::string notes_of(const MeasureOptions& options, const Measurements& m,
     << ". Each point: one probe call, then batches of back-to-back calls of about a "
        "millisecond timed with CUDA events, the median per call over repeated batches "
        "(calibrate/cuda/plan.h). GEMMs: cublasGemmEx, fp32 accumulation (tf32: "
-       "CUBLAS_COMPUTE_32F_FAST_TF32). Attention rows: our kernels (kernels/, impl \"ours\"); "
-       "cuDNN's fused attention is not measured (no cuDNN frontend here, and the backend "
-       "graph API was not written blind). Launch: an empty kernel costs "
+       "CUBLAS_COMPUTE_32F_FAST_TF32). Attention rows: our kernels (kernels/, impl \"ours\") "
+    << (any_cudnn_row(m) ? "" : "; ") << cudnn_text(m) << ". Launch: an empty kernel costs "
     << format(m.launch_us, 3) << " us back to back (launch_overhead_us) and "
     << format(m.launch_sync_us, 3) << " us with cudaStreamSynchronize (host clock).";
   const auto best = best_gemms(m.gemm);
@@ -264,6 +282,18 @@ std::string nccl_version_text(int version) {
          std::to_string(version % 100);
 }
 
+std::string cudnn_version_text(int version) {
+  if (version <= 0) {
+    return "";
+  }
+  if (version >= 90000) {
+    return std::to_string(version / 10000) + "." + std::to_string(version % 10000 / 100) + "." +
+           std::to_string(version % 100);
+  }
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 100) + "." +
+         std::to_string(version % 100);
+}
+
 Profile assemble_profile(const MeasureOptions& options, const Measurements& m,
                          const std::string& date) {
   const std::optional<std::string> match = builtin_for_device(m.device.name);
@@ -280,6 +310,9 @@ Profile assemble_profile(const MeasureOptions& options, const Measurements& m,
   p.provenance.cuda = cuda_version_text(m.device.runtime_version);
   p.provenance.nccl = nccl_version_text(m.device.nccl_version);
   p.provenance.cublas = m.device.cublas_version;
+  if (any_cudnn_row(m)) {
+    p.provenance.cudnn = cudnn_version_text(m.device.cudnn_version);
+  }
   p.provenance.gpus = m.device.gpus;
   p.provenance.nodes = 1;
   if (builtin) {

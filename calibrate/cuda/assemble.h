@@ -40,6 +40,7 @@ struct DeviceInfo {
   int runtime_version = 0;     // cudaRuntimeGetVersion, same encoding
   std::string cublas_version;  // "13.0.2"
   int nccl_version = 0;        // ncclGetVersion: 10000 x major + 100 x minor + patch
+  int cudnn_version = 0;  // cudnnGetVersion: 10000 x major + 100 x minor + patch; 0 = not built in
   bool all_peer_access = false;
 };
 
@@ -68,8 +69,14 @@ std::string cuda_version_text(int version);
 /// "2.27.3" for 22703 (NCCL's 10000 x major + 100 x minor + patch since 2.9); "" for 0.
 std::string nccl_version_text(int version);
 
-/// The profile (assemble.h's header). `date` is ISO 8601. Errors: config::RuntimeFailure when
-/// two or more GPUs were measured but the send_recv rows admit no alpha-beta fit.
+/// "9.19.0" for 91900 (cuDNN 9's 10000 x major + 100 x minor + patch), "8.9.7" for 8907 (cuDNN
+/// 8's 1000 x major + 100 x minor + patch); "" for 0.
+std::string cudnn_version_text(int version);
+
+/// The profile (assemble.h's header). provenance.cudnn is cudnn_version_text of the device's
+/// cuDNN when some attention row has impl "cudnn", else empty. `date` is ISO 8601. Errors:
+/// config::RuntimeFailure when two or more GPUs were measured but the send_recv rows admit no
+/// alpha-beta fit.
 Profile assemble_profile(const MeasureOptions& options, const Measurements& m,
                          const std::string& date);
 

@@ -99,6 +99,16 @@ void measure_attention(Session& s, Measurements& m);
 
 std::vector<MemoryPoint> measure_memory(Session& s);
 
+// --- cudnn_bench.cpp (cudnn_absent.cpp where cuDNN is not built in) ------------------------
+
+/// cudnnGetVersion() of the cuDNN loaded, 0 when cuDNN is not built in.
+int cudnn_version();
+
+/// cuDNN SDPA forward and backward rows (impl "cudnn") for cudnn_attention_plan() into
+/// m.attention, timed as measure_attention times ours. A setting cuDNN cannot plan or run adds
+/// one line to m.notes instead; no cuDNN failure aborts the run. Counts 2 points per setting.
+void measure_cudnn_attention(Session& s, Measurements& m);
+
 /// m.launch_us and m.launch_sync_us.
 void measure_launch(Session& s, Measurements& m);
 

@@ -143,6 +143,7 @@ DeviceInfo device_info() {
   d.cublas_version =
       std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
   ATTNSIM_NCCL_CHECK(ncclGetVersion(&d.nccl_version));
+  d.cudnn_version = cudnn_version();
   const int ranks = comm_ranks(d.gpus);
   d.all_peer_access = ranks >= 2;
   for (int a = 0; a < ranks; ++a) {
@@ -176,10 +177,11 @@ class CudaBackend : public Backend {
     s.options = &options;
     s.timing = gpu_timing(options.quick);
     s.stream = stream.get();
-    s.total = planned_points(options.quick, m.device.gpus);
+    s.total = planned_points(options.quick, m.device.gpus, m.device.cudnn_version > 0);
     measure_launch(s, m);
     m.gemm = measure_gemm(s);
     measure_attention(s, m);
+    measure_cudnn_attention(s, m);
     m.memory = measure_memory(s);
     const int ranks = comm_ranks(m.device.gpus);
     if (ranks >= 2) {

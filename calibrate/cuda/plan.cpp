@@ -232,10 +232,23 @@ double point_seconds(const GpuTiming& t, double call_s) {
   return call_s * (1.0 + static_cast<double>(calls) * (t.policy.warmups + runs));
 }
 
-int planned_points(bool quick, int gpus) {
+std::vector<AttentionCase> cudnn_attention_plan(bool quick) {
+  std::vector<AttentionCase> plan;
+  for (const AttentionCase& a : attention_plan(quick)) {
+    if (a.kind == AttentionKind::kDense || a.kind == AttentionKind::kCausal) {
+      plan.push_back(a);
+    }
+  }
+  return plan;
+}
+
+int planned_points(bool quick, int gpus, bool cudnn) {
   const auto n = [](std::size_t x) { return static_cast<int>(x); };
   int points = n(gemm_plan(quick).size()) + 2 * n(attention_plan(quick).size()) +
                2 * n(memory_sizes(quick).size()) + 2;
+  if (cudnn) {
+    points += 2 * n(cudnn_attention_plan(quick).size());
+  }
   const int ranks = comm_ranks(gpus);
   if (ranks >= 2) {
     for (const std::string& c : comm_collectives()) {

@@ -21,6 +21,9 @@
 //   sliding window    window s/4; FLOPs 4·pairs·d·batch·heads, pairs = w·s - w(w-1)/2 kept
 //   dilated           one LongNet branch (w = s/4, r = 4, head groups: every head runs it);
 //                     pairs = (s/w)·(w/r)² = s·w/r² per head, FLOPs as above
+// cuDNN's fused flash attention (SDPA, calibrate/cuda/cudnn_sdpa.h; built where cuDNN is found)
+// runs the dense and causal settings too, on the same buffers, timed the same way, as rows with
+// impl "cudnn" (cudnn_attention_plan).
 // The profile schema has no row for the last two (its rows are dense or causal tiles, which is
 // how models/cost.h prices them); they are measured and reported in provenance notes.
 // Quick: bf16, d 64/128, s 2048 (dense, causal), s 8192 (window, dilated): 16 points.
@@ -94,6 +97,10 @@ struct AttentionCase {
 
 std::vector<AttentionCase> attention_plan(bool quick);
 
+/// The settings of attention_plan(quick) that cuDNN also runs: the dense and causal ones, in
+/// the same order.
+std::vector<AttentionCase> cudnn_attention_plan(bool quick);
+
 /// "dense", "causal", "sliding_window", "dilated".
 std::string kind_name(AttentionKind kind);
 
@@ -141,7 +148,8 @@ int calls_per_batch(const GpuTiming& t, double probe_s);
 double point_seconds(const GpuTiming& t, double call_s);
 
 /// Points of a run on `gpus` GPUs (the progress total): GEMMs, attention settings x 2 passes,
-/// memory sizes x 2 ops, 2 launch points, and the collectives' sizes when gpus >= 2.
-int planned_points(bool quick, int gpus);
+/// memory sizes x 2 ops, 2 launch points, the collectives' sizes when gpus >= 2, and with
+/// `cudnn` the cuDNN attention settings x 2 passes.
+int planned_points(bool quick, int gpus, bool cudnn = false);
 
 }  // namespace attnsim::calibrate::cuda

@@ -10,6 +10,7 @@
 #include "config/error.h"
 #include "config/node.h"
 
+using attnsim::calibrate::AttentionPoint;
 using attnsim::calibrate::builtin_profile;
 using attnsim::calibrate::CommMeasurement;
 using attnsim::calibrate::GemmPoint;
@@ -21,6 +22,7 @@ using attnsim::calibrate::to_json;
 using attnsim::calibrate::cuda::assemble_profile;
 using attnsim::calibrate::cuda::builtin_for_device;
 using attnsim::calibrate::cuda::cuda_version_text;
+using attnsim::calibrate::cuda::cudnn_version_text;
 using attnsim::calibrate::cuda::Measurements;
 using attnsim::calibrate::cuda::nccl_version_text;
 
@@ -113,6 +115,54 @@ TEST_CASE("CUDA and NCCL version codes print as dotted versions", "[unit]") {
   REQUIRE(cuda_version_text(0).empty());
   REQUIRE(nccl_version_text(22703) == "2.27.3");
   REQUIRE(nccl_version_text(21803) == "2.18.3");
+  // cuDNN 9 encodes 10000 x major + 100 x minor + patch, cuDNN 8 1000 x major + 100 x minor +
+  // patch (cudnn_version.h).
+  REQUIRE(cudnn_version_text(91900) == "9.19.0");
+  REQUIRE(cudnn_version_text(90102) == "9.1.2");
+  REQUIRE(cudnn_version_text(8907) == "8.9.7");
+  REQUIRE(cudnn_version_text(0).empty());
+}
+
+TEST_CASE("a profile with cuDNN rows names cuDNN's version; without, the notes say why not",
+          "[unit]") {
+  Measurements m = fake("NVIDIA H100 80GB HBM3", 1);
+  SECTION("cuDNN not built in") {
+    const Profile p = assemble_profile(options(), m, "2026-08-14");
+    REQUIRE(p.provenance.cudnn.empty());
+    REQUIRE(p.provenance.notes.find("cuDNN's fused attention is not measured (cuDNN was not "
+                                    "built into this binary)") != std::string::npos);
+  }
+  SECTION("cuDNN built in, every setting failed") {
+    m.device.cudnn_version = 91900;
+    const Profile p = assemble_profile(options(), m, "2026-08-14");
+    REQUIRE(p.provenance.cudnn.empty());  // no cudnn row, so no library version to cite
+    REQUIRE(p.provenance.notes.find("cuDNN 9.19.0 is built in but measured no attention row") !=
+            std::string::npos);
+  }
+  SECTION("cuDNN rows measured") {
+    m.device.cudnn_version = 91900;
+    AttentionPoint row;
+    row.impl = "cudnn";
+    row.pass = "fwd";
+    row.dtype = "bf16";
+    row.head_dim = 128;
+    row.seq_q = 4096;
+    row.seq_k = 4096;
+    row.batch_heads = 64;
+    row.tflops = 500;
+    row.source = "fake";
+    m.attention.push_back(row);
+    const Profile p = assemble_profile(options(), m, "2026-08-14");
+    REQUIRE(p.provenance.cudnn == "9.19.0");
+    REQUIRE(p.provenance.notes.find("our kernels (kernels/, impl \"ours\") and cuDNN 9.19.0's "
+                                    "fused flash attention (impl \"cudnn\"") != std::string::npos);
+    REQUIRE(p.compute.attention.size() == 1);
+    // The version survives the JSON round trip.
+    const nlohmann::json written = to_json(p);
+    REQUIRE(written["provenance"]["cudnn"] == "9.19.0");
+    REQUIRE(parse_profile(attnsim::config::Node::from_json("measured.json", written))
+                .provenance.cudnn == "9.19.0");
+  }
 }
 
 TEST_CASE("one H100: measured compute, the built-in's peaks and communication", "[unit]") {

@@ -195,6 +195,32 @@ TEST_CASE("the points planned are the sum of the lists", "[unit]") {
   REQUIRE(planned_points(true, 2) == 48 + 30);
   // Full, one GPU: 108 + 26 x 2 + 6 x 2 + 2 = 174.
   REQUIRE(planned_points(false, 1) == 174);
+  // With cuDNN, its dense and causal settings x 2 passes: quick 1 dtype x 2 d x 2 masks x 1
+  // length = 4 settings, full 2 x 2 x 2 x 3 = 24.
+  REQUIRE(planned_points(true, 1, true) == 48 + 8);
+  REQUIRE(planned_points(false, 1, true) == 174 + 48);
+}
+
+TEST_CASE("cuDNN runs the dense and causal settings of the attention plan, in order", "[unit]") {
+  for (const bool quick : {true, false}) {
+    std::vector<AttentionCase> expected;
+    for (const AttentionCase& a : attention_plan(quick)) {
+      if (a.kind == AttentionKind::kDense || a.kind == AttentionKind::kCausal) {
+        expected.push_back(a);
+      }
+    }
+    const std::vector<AttentionCase> plan = cudnn_attention_plan(quick);
+    REQUIRE(plan.size() == (quick ? 4U : 24U));
+    REQUIRE(plan.size() == expected.size());
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      REQUIRE(plan[i].dtype == expected[i].dtype);
+      REQUIRE(plan[i].kind == expected[i].kind);
+      REQUIRE(plan[i].head_dim == expected[i].head_dim);
+      REQUIRE(plan[i].seq == expected[i].seq);
+      REQUIRE(plan[i].batch == expected[i].batch);
+      REQUIRE(plan[i].heads == expected[i].heads);
+    }
+  }
 }
 
 TEST_CASE("--quick's compute points take well under a minute on an H100 by estimate", "[unit]") {
