@@ -153,18 +153,6 @@ kernels::AttentionProblem problem_of(const AttentionCase& a) {
   return p;
 }
 
-std::string setting_text(const AttentionCase& a) {
-  std::string text = kind_name(a.kind) + " " + a.dtype + " d" + std::to_string(a.head_dim) + " s" +
-                     std::to_string(a.seq);
-  if (a.kind == AttentionKind::kSlidingWindow) {
-    text += " w" + std::to_string(a.window);
-  }
-  if (a.kind == AttentionKind::kDilated) {
-    text += " w" + std::to_string(a.segment) + " r" + std::to_string(a.dilation);
-  }
-  return text;
-}
-
 // Runs a kernels/ call, turning its exceptions into one-line RuntimeFailures.
 void run_kernel(const std::function<void()>& call, const std::string& what) {
   try {

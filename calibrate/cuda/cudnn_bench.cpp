@@ -52,10 +52,10 @@ SdpaShape shape_of(const AttentionCase& a) {
   return s;
 }
 
-std::string setting_text(const AttentionCase& a) {
-  return kind_name(a.kind) + " " + a.dtype + " d" + std::to_string(a.head_dim) + " s" +
-         std::to_string(a.seq) + " batch " + std::to_string(a.batch) + " x " +
-         std::to_string(a.heads) + " heads";
+// The setting with its batch and heads: the cuDNN notes and rows name the whole call.
+std::string call_text(const AttentionCase& a) {
+  return setting_text(a) + " batch " + std::to_string(a.batch) + " x " + std::to_string(a.heads) +
+         " heads";
 }
 
 // Device memory for every tensor the two plans bind, one buffer per uid (Q, K, V, dO filled as
@@ -100,7 +100,7 @@ class SdpaBuffers {
 void measure_setting(Session& s, cudnnHandle_t handle, int version, const AttentionCase& a,
                      Measurements& m) {
   const SdpaShape shape = shape_of(a);
-  const std::string setting = setting_text(a);
+  const std::string setting = call_text(a);
   const std::string unsupported = sdpa_unsupported(shape);
   if (!unsupported.empty()) {
     m.notes.push_back("cuDNN SDPA " + setting + ": not run: " + unsupported + ".");
@@ -167,17 +167,15 @@ void measure_cudnn_attention(Session& s, Measurements& m) {
   } catch (const CudnnError& e) {
     m.notes.push_back("cuDNN " + cudnn_version_text(version) +
                       ": no fused-attention rows: " + e.what() + ".");
-    for (const AttentionCase& a : plan) {
-      s.step("attention", "cudnn " + setting_text(a) + " skipped");
-      s.step("attention", "cudnn " + setting_text(a) + " skipped");
-    }
-    return;
   }
+  // Two progress steps per setting (forward, backward), whatever became of it.
   for (const AttentionCase& a : plan) {
     const int done = s.done;
-    measure_setting(s, handle->get(), version, a, m);
+    if (handle) {
+      measure_setting(s, handle->get(), version, a, m);
+    }
     while (s.done < done + 2) {
-      s.step("attention", "cudnn " + setting_text(a) + " skipped");
+      s.step("attention", "cudnn " + call_text(a) + " skipped");
     }
   }
 }

@@ -132,6 +132,18 @@ std::string kind_name(AttentionKind kind) {
   return "?";
 }
 
+std::string setting_text(const AttentionCase& a) {
+  std::string text = kind_name(a.kind) + " " + a.dtype + " d" + std::to_string(a.head_dim) + " s" +
+                     std::to_string(a.seq);
+  if (a.kind == AttentionKind::kSlidingWindow) {
+    text += " w" + std::to_string(a.window);
+  }
+  if (a.kind == AttentionKind::kDilated) {
+    text += " w" + std::to_string(a.segment) + " r" + std::to_string(a.dilation);
+  }
+  return text;
+}
+
 double attention_pairs(const AttentionCase& a) {
   const auto s = static_cast<double>(a.seq);
   switch (a.kind) {

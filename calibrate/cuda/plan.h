@@ -104,6 +104,10 @@ std::vector<AttentionCase> cudnn_attention_plan(bool quick);
 /// "dense", "causal", "sliding_window", "dilated".
 std::string kind_name(AttentionKind kind);
 
+/// A setting in words: kind, dtype, head dim, length, and the window or segment and dilation,
+/// e.g. "causal bf16 d128 s4096", "dilated bf16 d64 s8192 w2048 r4".
+std::string setting_text(const AttentionCase& a);
+
 /// FLOPs of one call (see the header): the profile's convention for dense and causal, the kept
 /// pairs for sliding window and dilated; x 2.5 for the backward pass.
 double attention_flops(const AttentionCase& a, bool backward);

@@ -201,6 +201,22 @@ TEST_CASE("the points planned are the sum of the lists", "[unit]") {
   REQUIRE(planned_points(false, 1, true) == 174 + 48);
 }
 
+TEST_CASE("a setting reads as kind, dtype, head dim, length and its mask parameters", "[unit]") {
+  AttentionCase a;
+  a.dtype = "bf16";
+  a.kind = AttentionKind::kCausal;
+  a.seq = 4096;
+  REQUIRE(setting_text(a) == "causal bf16 d128 s4096");
+  a.kind = AttentionKind::kSlidingWindow;
+  a.window = 512;
+  REQUIRE(setting_text(a) == "sliding_window bf16 d128 s4096 w512");
+  a.kind = AttentionKind::kDilated;
+  a.head_dim = 64;
+  a.segment = 2048;
+  a.dilation = 4;
+  REQUIRE(setting_text(a) == "dilated bf16 d64 s4096 w2048 r4");
+}
+
 TEST_CASE("cuDNN runs the dense and causal settings of the attention plan, in order", "[unit]") {
   for (const bool quick : {true, false}) {
     std::vector<AttentionCase> expected;
