@@ -23,13 +23,6 @@ std::string shape_text(std::int64_t a, std::int64_t b, std::int64_t c) {
   return o.str();
 }
 
-std::string format(double v, int precision = 4) {
-  std::ostringstream o;
-  o.precision(precision);
-  o << v;
-  return o.str();
-}
-
 class CublasHandle {
  public:
   CublasHandle() { ATTNSIM_CUBLAS_CHECK(cublasCreate(&handle_)); }
@@ -268,7 +261,7 @@ void measure_attention(Session& s, Measurements& m) {
                      runs_text(t);
         m.attention.push_back(std::move(row));
       } else {
-        extra_rates += (backward ? ", " : "") + format(tflops);
+        extra_rates += (backward ? ", " : "") + format_number(tflops);
       }
       s.step("attention", setting + (backward ? " bwd" : " fwd"));
     }

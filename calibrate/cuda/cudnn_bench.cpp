@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // cuDNN's fused flash attention (SDPA) on device 0, beside our kernels (bench.h): the dense and
-// causal settings of the plan, forward and backward, as profile rows with impl "cudnn".
+// causal settings of the plan, forward and backward, as profile rows with impl "cudnn"; the
+// sliding-window ones, which the profile has no rows for, as note lines.
 #include <algorithm>
 #include <cudnn.h>
 #include <map>
@@ -47,7 +48,8 @@ SdpaShape shape_of(const AttentionCase& a) {
   s.heads = a.heads;
   s.seq = a.seq;
   s.head_dim = a.head_dim;
-  s.causal = a.kind == AttentionKind::kCausal;
+  s.causal = a.kind == AttentionKind::kCausal || a.kind == AttentionKind::kSlidingWindow;
+  s.window = a.kind == AttentionKind::kSlidingWindow ? a.window : 0;
   s.dtype = a.dtype;
   return s;
 }
@@ -96,7 +98,8 @@ class SdpaBuffers {
   std::optional<DeviceMemory> workspace_;
 };
 
-// Plans (or says why not) and times one setting: two rows, or one note.
+// Plans (or says why not) and times one setting: two rows (dense, causal), or one note (sliding
+// window: its forward and backward rates; or why it did not run).
 void measure_setting(Session& s, cudnnHandle_t handle, int version, const AttentionCase& a,
                      Measurements& m) {
   const SdpaShape shape = shape_of(a);
@@ -145,6 +148,14 @@ void measure_setting(Session& s, cudnnHandle_t handle, int version, const Attent
   } catch (const CudnnError& e) {
     m.notes.push_back("cuDNN SDPA " + setting + ": failed to run, no cudnn rows: " + e.what() +
                       ".");
+    return;
+  }
+  if (a.kind == AttentionKind::kSlidingWindow) {
+    m.notes.push_back("cuDNN SDPA " + setting + " (no profile row for this mask; FLOPs of the " +
+                      "kept pairs, calibrate/cuda/plan.h): forward " +
+                      format_number(rows[0].tflops) + " TFLOP/s (" + fwd->engine() +
+                      "), backward " + format_number(rows[1].tflops) + " TFLOP/s (" +
+                      bwd->engine() + ").");
     return;
   }
   for (AttentionPoint& row : rows) {

@@ -61,6 +61,8 @@ cudnnPointwiseMode_t pointwise_mode(PointwiseMode m) {
       return CUDNN_POINTWISE_GEN_INDEX;
     case PointwiseMode::kCmpGe:
       return CUDNN_POINTWISE_CMP_GE;
+    case PointwiseMode::kCmpGt:
+      return CUDNN_POINTWISE_CMP_GT;
     case PointwiseMode::kBinarySelect:
       return CUDNN_POINTWISE_BINARY_SELECT;
   }

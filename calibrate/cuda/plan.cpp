@@ -247,7 +247,7 @@ double point_seconds(const GpuTiming& t, double call_s) {
 std::vector<AttentionCase> cudnn_attention_plan(bool quick) {
   std::vector<AttentionCase> plan;
   for (const AttentionCase& a : attention_plan(quick)) {
-    if (a.kind == AttentionKind::kDense || a.kind == AttentionKind::kCausal) {
+    if (a.kind != AttentionKind::kDilated) {
       plan.push_back(a);
     }
   }

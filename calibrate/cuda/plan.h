@@ -22,10 +22,11 @@
 //   dilated           one LongNet branch (w = s/4, r = 4, head groups: every head runs it);
 //                     pairs = (s/w)·(w/r)² = s·w/r² per head, FLOPs as above
 // cuDNN's fused flash attention (SDPA, calibrate/cuda/cudnn_sdpa.h; built where cuDNN is found)
-// runs the dense and causal settings too, on the same buffers, timed the same way, as rows with
-// impl "cudnn" (cudnn_attention_plan).
-// The profile schema has no row for the last two (its rows are dense or causal tiles, which is
-// how models/cost.h prices them); they are measured and reported in provenance notes.
+// runs the dense, causal and sliding-window settings too (every kind cuDNN offers; it has no
+// dilated mask), timed the same way, with impl "cudnn" (cudnn_attention_plan).
+// The profile schema has no row for sliding window and dilated (its rows are dense or causal
+// tiles, which is how models/cost.h prices them); they are measured and reported in provenance
+// notes.
 // Quick: bf16, d 64/128, s 2048 (dense, causal), s 8192 (window, dilated): 16 points.
 // Full: bf16 and fp16, d 64/128, s 1024/4096/16384 (dense, causal), s 16384 (window,
 // dilated, bf16 d 128): 52 points. Each setting is timed forward and backward.
@@ -97,8 +98,8 @@ struct AttentionCase {
 
 std::vector<AttentionCase> attention_plan(bool quick);
 
-/// The settings of attention_plan(quick) that cuDNN also runs: the dense and causal ones, in
-/// the same order.
+/// The settings of attention_plan(quick) that cuDNN also runs: the dense, causal and sliding
+/// window ones, in the same order.
 std::vector<AttentionCase> cudnn_attention_plan(bool quick);
 
 /// "dense", "causal", "sliding_window", "dilated".

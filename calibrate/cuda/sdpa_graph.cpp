@@ -153,6 +153,37 @@ class Builder {
     return out;
   }
 
+  // Sliding window (top-left, left bound w), applied to the causal mask's output:
+  // CompositeDiagonalBandMaskNode::expand_node with only a left bound: row and col by GEN_INDEX
+  // as above, col + w = ADD(col, w) with w a by-value fp32 scalar (sliding_window_mask makes it
+  // a float for top-left alignment; the ADD computes and outputs in its type), keep =
+  // CMP_GT(col + w, row) (BOOLEAN), out = BINARY_SELECT(scores, mask value, keep).
+  std::int64_t left_bound_mask(std::int64_t scores_uid, std::int64_t window, float mask_value) {
+    const std::int64_t row = scores("gen_row_index", SdpaType::kInt32);
+    pointwise("gen_row_index", PointwiseMode::kGenIndex, {scores_uid}, row, SdpaType::kFloat32, 2);
+    const std::int64_t col = scores("gen_col_index", SdpaType::kInt32);
+    pointwise("gen_col_index", PointwiseMode::kGenIndex, {scores_uid}, col, SdpaType::kFloat32, 3);
+    const std::int64_t bound = scalar("left_bound", static_cast<float>(window));
+    const std::int64_t shifted = scores("col+window");
+    pointwise("col+window", PointwiseMode::kAdd, {col, bound}, shifted);
+    const std::int64_t keep = scores("col+window>row", SdpaType::kBoolean);
+    pointwise("col+window>row", PointwiseMode::kCmpGt, {shifted, row}, keep, SdpaType::kBoolean);
+    const std::int64_t fill = scalar("negative_inf", mask_value);
+    const std::int64_t out = scores("left_bound_diagonal_mask::Y");
+    pointwise("binary_select", PointwiseMode::kBinarySelect, {scores_uid, fill, keep}, out);
+    return out;
+  }
+
+  // The graph's mask (attn_score_modifiers.h sliding_window_mask: right bound, then left bound).
+  std::int64_t mask(std::int64_t scores_uid, const SdpaShape& s, int cudnn_version) {
+    if (!s.causal) {
+      return scores_uid;
+    }
+    const float fill = sdpa_mask_value(cudnn_version);
+    const std::int64_t causal = causal_mask(scores_uid, fill);
+    return s.window > 0 ? left_bound_mask(causal, s.window, fill) : causal;
+  }
+
   SdpaGraph take() { return std::move(graph_); }
 
  private:
@@ -179,6 +210,10 @@ std::string sdpa_unsupported(const SdpaShape& s) {
     return "head dimension " + std::to_string(s.head_dim) +
            " (cuDNN SDPA backward needs a multiple of 8 up to 128)";
   }
+  if (s.window < 0 || (s.window > 0 && !s.causal)) {
+    return "window " + std::to_string(s.window) +
+           " (a sliding window is a length >= 1 on top of the causal mask; 0 for none)";
+  }
   if (s.seq < 2 || s.seq % 128 != 0) {
     return "sequence length " + std::to_string(s.seq) +
            " (these graphs need a multiple of 128: other lengths need the padding mask the "
@@ -204,11 +239,9 @@ SdpaGraph sdpa_forward_graph(const SdpaShape& shape, int cudnn_version) {
   // CompositeSDPANode: bmm1, attn_scale.
   const std::int64_t s = g.scores("bmm1::C");
   g.matmul("bmm1", q, kt, s);
-  std::int64_t last = g.scores("attn_scale::OUT_0");
-  g.pointwise("attn_scale", PointwiseMode::kMul, {s, scale}, last);
-  if (shape.causal) {
-    last = g.causal_mask(last, sdpa_mask_value(cudnn_version));
-  }
+  const std::int64_t scaled = g.scores("attn_scale::OUT_0");
+  g.pointwise("attn_scale", PointwiseMode::kMul, {s, scale}, scaled);
+  const std::int64_t last = g.mask(scaled, shape, cudnn_version);
 
   // CompositeSoftmaxNode with a Stats output: Max, sub, exp, sum, log, add, div.
   const std::int64_t max = g.row_stat_virtual("Max::Y");
@@ -263,11 +296,9 @@ SdpaGraph sdpa_backward_graph(const SdpaShape& shape, int cudnn_version) {
   g.matmul("matmul_Q_KT", q, kt, scores);
   const std::int64_t scaled = g.scores("mul_s_attn_scale::OUT_0");
   g.pointwise("mul_s_attn_scale", PointwiseMode::kMul, {scores, scale}, scaled);
-  std::int64_t last = g.scores("sub_s_m::OUT_0");
-  g.pointwise("sub_s_m", PointwiseMode::kSub, {scaled, stats}, last);
-  if (shape.causal) {
-    last = g.causal_mask(last, sdpa_mask_value(cudnn_version));
-  }
+  const std::int64_t shifted = g.scores("sub_s_m::OUT_0");
+  g.pointwise("sub_s_m", PointwiseMode::kSub, {scaled, stats}, shifted);
+  const std::int64_t last = g.mask(shifted, shape, cudnn_version);
   const std::int64_t exp_s = g.scores("exp_s::OUT_0");
   g.pointwise("exp_s", PointwiseMode::kExp, {last}, exp_s);
   const std::int64_t p_t = g.scores_transposed("reshape_p::Y");

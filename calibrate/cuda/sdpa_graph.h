@@ -14,6 +14,8 @@
 //
 // Forward (S, P are [b,h,s,s]; m, l, Stats are [b,h,s,1], fp32):
 //   S = Q·Kᵀ · scale; causal: S = row >= col ? S : -inf
+//   sliding window w (causal with a top-left left bound, utils/attn_score_modifiers.h
+//   sliding_window_mask): then S = col + w > row ? S : -inf, so row - w < col <= row
 //   m = max(S); E = exp(S - m); l = sum(E); Stats = m + log l; P = E / l (io type); O = P·V
 // Backward (the frontend's non-deterministic path for cuDNN >= 9, no dP workspace):
 //   softmax_sum = sum(dO ∘ O) · 1   (fp32 [b,h,s,1], non-virtual, in workspace)
@@ -33,12 +35,16 @@ enum class SdpaType { kBFloat16, kFloat16, kFloat32, kInt32, kBoolean };
 
 /// One attention call: batch x heads sequences of `seq` tokens, head dimension `head_dim`,
 /// Q, K, V, O, dO, dQ, dK, dV in `dtype` ("bf16" or "fp16"), self-attention (s_q = s_kv).
+/// `window` > 0 (with `causal`) is a sliding window: query i keeps keys i - window < j <= i, as
+/// kernels/attention.h defines it and the frontend's set_sliding_window_length(window) with
+/// set_diagonal_band_right_bound(0) builds it.
 struct SdpaShape {
   std::int64_t batch = 1;
   std::int64_t heads = 1;
   std::int64_t seq = 0;
   std::int64_t head_dim = 0;
   bool causal = false;
+  std::int64_t window = 0;
   std::string dtype = "bf16";
 };
 
@@ -46,7 +52,8 @@ struct SdpaShape {
 /// dtype bf16 or fp16; batch, heads >= 1; head_dim a multiple of 8 up to 128 (the frontend's
 /// limit for the backward on every GPU generation); seq >= 2 and a multiple of 128 (for
 /// cuDNN <= 9.15 the frontend adds a padding mask to the backward otherwise, which these graphs
-/// do not have).
+/// do not have); window >= 0, and a window only with causal (before cuDNN 9.10.2 the frontend
+/// allows a left bound only with causal-like masking, sdpa_support_surface.h).
 std::string sdpa_unsupported(const SdpaShape& shape);
 
 /// A tensor of a graph. Virtual tensors live only inside the fused kernel; non-virtual ones
@@ -75,6 +82,7 @@ enum class PointwiseMode {
   kIdentity,
   kGenIndex,
   kCmpGe,
+  kCmpGt,
   kBinarySelect
 };
 

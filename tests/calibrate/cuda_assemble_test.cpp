@@ -23,6 +23,7 @@ using attnsim::calibrate::cuda::assemble_profile;
 using attnsim::calibrate::cuda::builtin_for_device;
 using attnsim::calibrate::cuda::cuda_version_text;
 using attnsim::calibrate::cuda::cudnn_version_text;
+using attnsim::calibrate::cuda::format_number;
 using attnsim::calibrate::cuda::Measurements;
 using attnsim::calibrate::cuda::nccl_version_text;
 
@@ -121,6 +122,12 @@ TEST_CASE("CUDA and NCCL version codes print as dotted versions", "[unit]") {
   REQUIRE(cudnn_version_text(90102) == "9.1.2");
   REQUIRE(cudnn_version_text(8907) == "8.9.7");
   REQUIRE(cudnn_version_text(0).empty());
+}
+
+TEST_CASE("numbers in notes keep four significant digits unless told otherwise", "[unit]") {
+  REQUIRE(format_number(661.234) == "661.2");
+  REQUIRE(format_number(15000.0) == "1.5e+04");
+  REQUIRE(format_number(0.12345, 3) == "0.123");
 }
 
 TEST_CASE("a profile with cuDNN rows names cuDNN's version; without, the notes say why not",

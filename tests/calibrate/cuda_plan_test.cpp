@@ -195,10 +195,10 @@ TEST_CASE("the points planned are the sum of the lists", "[unit]") {
   REQUIRE(planned_points(true, 2) == 48 + 30);
   // Full, one GPU: 108 + 26 x 2 + 6 x 2 + 2 = 174.
   REQUIRE(planned_points(false, 1) == 174);
-  // With cuDNN, its dense and causal settings x 2 passes: quick 1 dtype x 2 d x 2 masks x 1
-  // length = 4 settings, full 2 x 2 x 2 x 3 = 24.
-  REQUIRE(planned_points(true, 1, true) == 48 + 8);
-  REQUIRE(planned_points(false, 1, true) == 174 + 48);
+  // With cuDNN, its settings x 2 passes: dense and causal, quick 1 dtype x 2 d x 2 masks x 1
+  // length = 4 settings, full 2 x 2 x 2 x 3 = 24; sliding window, quick 2 (d 64, 128), full 1.
+  REQUIRE(planned_points(true, 1, true) == 48 + 12);
+  REQUIRE(planned_points(false, 1, true) == 174 + 50);
 }
 
 TEST_CASE("a setting reads as kind, dtype, head dim, length and its mask parameters", "[unit]") {
@@ -217,16 +217,18 @@ TEST_CASE("a setting reads as kind, dtype, head dim, length and its mask paramet
   REQUIRE(setting_text(a) == "dilated bf16 d64 s4096 w2048 r4");
 }
 
-TEST_CASE("cuDNN runs the dense and causal settings of the attention plan, in order", "[unit]") {
+TEST_CASE("cuDNN runs every setting of the attention plan but the dilated ones, in order",
+          "[unit]") {
   for (const bool quick : {true, false}) {
     std::vector<AttentionCase> expected;
     for (const AttentionCase& a : attention_plan(quick)) {
-      if (a.kind == AttentionKind::kDense || a.kind == AttentionKind::kCausal) {
+      if (a.kind != AttentionKind::kDilated) {
         expected.push_back(a);
       }
     }
     const std::vector<AttentionCase> plan = cudnn_attention_plan(quick);
-    REQUIRE(plan.size() == (quick ? 4U : 24U));
+    // Dense and causal (quick 4, full 24), and sliding window (quick 2, full 1).
+    REQUIRE(plan.size() == (quick ? 6U : 25U));
     REQUIRE(plan.size() == expected.size());
     for (std::size_t i = 0; i < plan.size(); ++i) {
       REQUIRE(plan[i].dtype == expected[i].dtype);
@@ -235,6 +237,7 @@ TEST_CASE("cuDNN runs the dense and causal settings of the attention plan, in or
       REQUIRE(plan[i].seq == expected[i].seq);
       REQUIRE(plan[i].batch == expected[i].batch);
       REQUIRE(plan[i].heads == expected[i].heads);
+      REQUIRE(plan[i].window == expected[i].window);
     }
   }
 }

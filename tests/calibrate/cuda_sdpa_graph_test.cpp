@@ -31,15 +31,34 @@ namespace {
 
 constexpr int kVersion = 91900;  // cuDNN 9.19.0, the version on our machines
 
-SdpaShape shape(bool causal, std::int64_t d = 64, const std::string& dtype = "bf16") {
+// The masks: none, causal, and a sliding window of 7 keys.
+enum class Mask { kDense, kCausal, kWindow };
+
+const char* mask_name(Mask m) {
+  return m == Mask::kDense ? "dense" : m == Mask::kCausal ? "causal" : "sliding window";
+}
+
+SdpaShape shape(Mask mask, std::int64_t d = 64, const std::string& dtype = "bf16") {
   SdpaShape s;
   s.batch = 2;
   s.heads = 3;
   s.seq = 256;
   s.head_dim = d;
-  s.causal = causal;
+  s.causal = mask != Mask::kDense;
+  s.window = mask == Mask::kWindow ? 7 : 0;
   s.dtype = dtype;
   return s;
+}
+
+// The by-value scalars: the scale, the mask's fill value, the window's left bound.
+std::set<std::string> scalars(Mask mask, std::set<std::string> always) {
+  if (mask != Mask::kDense) {
+    always.insert("negative_inf");
+  }
+  if (mask == Mask::kWindow) {
+    always.insert("left_bound");
+  }
+  return always;
 }
 
 std::map<std::int64_t, const SdpaTensor*> by_uid(const SdpaGraph& g) {
@@ -111,7 +130,7 @@ void check_structure(const SdpaGraph& g) {
           REQUIRE((op.axis == 2 || op.axis == 3));
           REQUIRE(out.type == SdpaType::kInt32);
         }
-        if (op.pointwise == PointwiseMode::kCmpGe) {
+        if (op.pointwise == PointwiseMode::kCmpGe || op.pointwise == PointwiseMode::kCmpGt) {
           REQUIRE(op.compute == SdpaType::kBoolean);
           REQUIRE(out.type == SdpaType::kBoolean);
         }
@@ -195,32 +214,36 @@ int count_mode(const SdpaGraph& g, PointwiseMode mode) {
 }  // namespace
 
 TEST_CASE("cuDNN SDPA forward graphs are well formed and bind Q, K, V, O, Stats", "[unit]") {
-  for (const bool causal : {false, true}) {
+  for (const Mask mask : {Mask::kDense, Mask::kCausal, Mask::kWindow}) {
     for (const std::int64_t d : {64, 128}) {
       for (const std::string dtype : {"bf16", "fp16"}) {
-        const SdpaShape s = shape(causal, d, dtype);
-        INFO((causal ? "causal" : "dense") << " d" << d << " " << dtype);
+        const SdpaShape s = shape(mask, d, dtype);
+        INFO(mask_name(mask) << " d" << d << " " << dtype);
         const SdpaGraph g = sdpa_forward_graph(s, kVersion);
         check_structure(g);
         REQUIRE(bound(g, false) == std::set<std::string>{"Q", "K", "V", "O", "Stats"});
-        REQUIRE(bound(g, true) == (causal ? std::set<std::string>{"attn_scale", "negative_inf"}
-                                          : std::set<std::string>{"attn_scale"}));
+        REQUIRE(bound(g, true) == scalars(mask, {"attn_scale"}));
         check_bshd(g.tensor(sdpa_uid::kQ), s, false);
         check_bshd(g.tensor(sdpa_uid::kK), s, true);  // K enters as Kᵀ
         check_bshd(g.tensor(sdpa_uid::kV), s, false);
         check_bshd(g.tensor(sdpa_uid::kO), s, false);
         check_row_stat(g.tensor(sdpa_uid::kStats), s);
-        // Two matmuls (Q·Kᵀ, P·V), softmax's two reductions, and the mask's four pointwise ops
-        // (two GEN_INDEX, CMP_GE, BINARY_SELECT) when causal.
+        // Two matmuls (Q·Kᵀ, P·V), softmax's two reductions, the causal mask's four pointwise
+        // ops (two GEN_INDEX, CMP_GE, BINARY_SELECT), and the window's five (two GEN_INDEX,
+        // ADD, CMP_GT, BINARY_SELECT).
         REQUIRE(std::count_if(g.ops.begin(), g.ops.end(), [](const SdpaOp& op) {
                   return op.kind == SdpaOpKind::kMatmul;
                 }) == 2);
         REQUIRE(std::count_if(g.ops.begin(), g.ops.end(), [](const SdpaOp& op) {
                   return op.kind == SdpaOpKind::kReduction;
                 }) == 2);
-        REQUIRE(count_mode(g, PointwiseMode::kGenIndex) == (causal ? 2 : 0));
+        const bool causal = mask != Mask::kDense;
+        const bool window = mask == Mask::kWindow;
+        REQUIRE(count_mode(g, PointwiseMode::kGenIndex) == (causal ? 2 : 0) + (window ? 2 : 0));
         REQUIRE(count_mode(g, PointwiseMode::kCmpGe) == (causal ? 1 : 0));
-        REQUIRE(count_mode(g, PointwiseMode::kBinarySelect) == (causal ? 1 : 0));
+        REQUIRE(count_mode(g, PointwiseMode::kCmpGt) == (window ? 1 : 0));
+        REQUIRE(count_mode(g, PointwiseMode::kAdd) == 1 + (window ? 1 : 0));  // Stats = m + log l
+        REQUIRE(count_mode(g, PointwiseMode::kBinarySelect) == (causal ? 1 : 0) + (window ? 1 : 0));
         // bmm2's A operand (the softmax output) is in the io type.
         const SdpaOp& bmm2 = g.ops.back();
         REQUIRE(bmm2.name == "bmm2");
@@ -231,20 +254,18 @@ TEST_CASE("cuDNN SDPA forward graphs are well formed and bind Q, K, V, O, Stats"
 }
 
 TEST_CASE("cuDNN SDPA backward graphs are well formed and bind the frontend's tensors", "[unit]") {
-  for (const bool causal : {false, true}) {
+  for (const Mask mask : {Mask::kDense, Mask::kCausal, Mask::kWindow}) {
     for (const std::int64_t d : {64, 128}) {
       for (const std::string dtype : {"bf16", "fp16"}) {
-        const SdpaShape s = shape(causal, d, dtype);
-        INFO((causal ? "causal" : "dense") << " d" << d << " " << dtype);
+        const SdpaShape s = shape(mask, d, dtype);
+        INFO(mask_name(mask) << " d" << d << " " << dtype);
         const SdpaGraph g = sdpa_backward_graph(s, kVersion);
         check_structure(g);
         // CompositeSDPABackwardNode without dropout or dP workspace: the inputs, the outputs,
         // and two fp32 workspace tensors (dQ_accum, softmax_sum).
         REQUIRE(bound(g, false) == std::set<std::string>{"Q", "K", "V", "O", "dO", "Stats", "dQ",
                                                          "dK", "dV", "dQ_accum", "softmax_sum"});
-        REQUIRE(bound(g, true) == (causal
-                                       ? std::set<std::string>{"attn_scale", "one", "negative_inf"}
-                                       : std::set<std::string>{"attn_scale", "one"}));
+        REQUIRE(bound(g, true) == scalars(mask, {"attn_scale", "one"}));
         check_bshd(g.tensor(sdpa_uid::kQ), s, false);
         check_bshd(g.tensor(sdpa_uid::kK), s, true);
         check_bshd(g.tensor(sdpa_uid::kV), s, true);  // V enters as Vᵀ in the backward
@@ -265,7 +286,9 @@ TEST_CASE("cuDNN SDPA backward graphs are well formed and bind the frontend's te
         REQUIRE(std::count_if(g.ops.begin(), g.ops.end(), [](const SdpaOp& op) {
                   return op.kind == SdpaOpKind::kReshape;
                 }) == 3);
-        REQUIRE(count_mode(g, PointwiseMode::kGenIndex) == (causal ? 2 : 0));
+        REQUIRE(count_mode(g, PointwiseMode::kGenIndex) == (mask == Mask::kDense    ? 0
+                                                            : mask == Mask::kCausal ? 2
+                                                                                    : 4));
       }
     }
   }
@@ -274,7 +297,7 @@ TEST_CASE("cuDNN SDPA backward graphs are well formed and bind the frontend's te
 TEST_CASE("cuDNN SDPA graphs scale by 1/sqrt(d) and mask with cuDNN's fill value", "[unit]") {
   // 1/sqrt(64) = 0.125 exactly; the frontend masks with -inf from cuDNN 9.10.0 on and with the
   // lowest float before (attn_score_modifiers.h get_negative_inf_value).
-  const SdpaGraph g = sdpa_forward_graph(shape(true, 64), kVersion);
+  const SdpaGraph g = sdpa_forward_graph(shape(Mask::kWindow, 64), kVersion);
   for (const SdpaTensor& t : g.tensors) {
     if (t.name == "attn_scale") {
       REQUIRE(t.value == 0.125F);
@@ -283,24 +306,35 @@ TEST_CASE("cuDNN SDPA graphs scale by 1/sqrt(d) and mask with cuDNN's fill value
       REQUIRE(std::isinf(t.value));
       REQUIRE(t.value < 0);
     }
+    if (t.name == "left_bound") {
+      REQUIRE(t.value == 7.0F);  // the window, as a float (top-left alignment)
+    }
   }
   REQUIRE(sdpa_mask_value(90800) == std::numeric_limits<float>::lowest());
   REQUIRE(std::isinf(sdpa_mask_value(91000)));
 }
 
 TEST_CASE("cuDNN SDPA says which shapes its graphs cannot run", "[unit]") {
-  REQUIRE(sdpa_unsupported(shape(false)).empty());
-  SdpaShape s = shape(false);
+  REQUIRE(sdpa_unsupported(shape(Mask::kDense)).empty());
+  REQUIRE(sdpa_unsupported(shape(Mask::kWindow)).empty());
+  SdpaShape s = shape(Mask::kDense);
   s.head_dim = 256;
   REQUIRE(sdpa_unsupported(s) ==
           "head dimension 256 (cuDNN SDPA backward needs a multiple of 8 "
           "up to 128)");
-  s = shape(false);
+  s = shape(Mask::kDense);
   s.seq = 1000;
   REQUIRE(sdpa_unsupported(s) ==
           "sequence length 1000 (these graphs need a multiple of 128: other lengths need the "
           "padding mask the frontend adds for cuDNN <= 9.15)");
-  s = shape(false);
+  s = shape(Mask::kDense);
   s.dtype = "fp32";
   REQUIRE(sdpa_unsupported(s) == "dtype fp32 (the graphs are written for bf16 and fp16)");
+  s = shape(Mask::kDense);
+  s.window = 7;
+  REQUIRE(sdpa_unsupported(s) ==
+          "window 7 (a sliding window is a length >= 1 on top of the causal mask; 0 for none)");
+  s = shape(Mask::kCausal);
+  s.window = -1;
+  REQUIRE_FALSE(sdpa_unsupported(s).empty());
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The cuDNN lowering of the SDPA graphs (calibrate/cuda/cudnn_sdpa.h) without a GPU: every
 // tensor descriptor and operation node of the forward and backward graphs, for several shapes,
-// both io types, both head dimensions, dense and causal, is made and finalized by the cuDNN
-// library itself (cuDNN checks each node's attributes at finalize; only the operation graph and
-// what follows need a handle, hence a device). Built where cuDNN is found; runs in CI.
+// both io types, both head dimensions, dense, causal and sliding window, is made and finalized by
+// the cuDNN library itself (cuDNN checks each node's attributes at finalize; only the operation
+// graph and what follows need a handle, hence a device). Built where cuDNN is found; runs in CI.
 #include "calibrate/cuda/cudnn_sdpa.h"
 
+#include <algorithm>
 #include <cudnn.h>
 #include <string>
 
@@ -37,18 +38,20 @@ TEST_CASE("every node of the cuDNN SDPA graphs finalizes without a GPU", "[cudnn
   for (const Size& size : sizes) {
     for (const std::string dtype : {"bf16", "fp16"}) {
       for (const std::int64_t d : {64, 128}) {
-        for (const bool causal : {false, true}) {
+        // Dense, causal, and the plan's sliding window (a quarter of the sequence).
+        for (const std::int64_t window : {std::int64_t{-1}, std::int64_t{0}, size.seq / 4}) {
           SdpaShape s;
           s.batch = size.batch;
           s.heads = size.heads;
           s.seq = size.seq;
           s.head_dim = d;
-          s.causal = causal;
+          s.causal = window >= 0;
+          s.window = std::max<std::int64_t>(window, 0);
           s.dtype = dtype;
           REQUIRE(sdpa_unsupported(s).empty());
           for (const bool backward : {false, true}) {
-            INFO(dtype << " d" << d << " s" << size.seq << (causal ? " causal" : " dense")
-                       << (backward ? " bwd" : " fwd"));
+            INFO(dtype << " d" << d << " s" << size.seq << " causal " << s.causal << " window "
+                       << s.window << (backward ? " bwd" : " fwd"));
             const SdpaGraph g =
                 backward ? sdpa_backward_graph(s, version) : sdpa_forward_graph(s, version);
             LoweredOperations lowered;
@@ -68,7 +71,7 @@ TEST_CASE("every node of the cuDNN SDPA graphs finalizes without a GPU", "[cudnn
       }
     }
   }
-  REQUIRE(graphs == 48);
+  REQUIRE(graphs == 72);
 }
 
 TEST_CASE("a failed cuDNN call names the call and cuDNN's status", "[cudnn]") {

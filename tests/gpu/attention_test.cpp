@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// Attention kernels against CPU references, FlashAttention's rule (STYLE D10): for O, LSE, dQ,
-// dK and dV the kernel's largest error against a double-precision reference may be at most
-// twice that of a naive same-precision implementation (tests/support/attention_reference.h),
-// plus a floor of 1e-4·(1 + largest reference value). Rows that keep no key must give O = 0,
-// LSE = -inf and zero gradients exactly; outputs start filled with NaN bytes, so a row the
-// kernels forget fails.
+// Attention kernels against CPU references, FlashAttention's rule (STYLE D10,
+// tests/support/attention_check.h): for O, LSE, dQ, dK and dV the kernel's largest error against
+// a double-precision reference may be at most twice that of a naive same-precision
+// implementation (tests/support/attention_reference.h), plus a floor of 1e-4·(1 + largest
+// reference value). Rows that keep no key must give O = 0, LSE = -inf and zero gradients
+// exactly; outputs start filled with NaN bytes, so a row the kernels forget fails.
 #include "kernels/attention.h"
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
-#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -19,11 +16,16 @@
 #include <cuda_runtime.h>
 
 #include "tests/gpu/device_buffer.h"
+#include "tests/support/attention_check.h"
 #include "tests/support/attention_reference.h"
 
 namespace kernels = attnsim::kernels;
+using attnsim::test::check_close;
 using attnsim::test::DeviceBuffer;
+using attnsim::test::download;
 using attnsim::test::HostTensor;
+using attnsim::test::random_tensor;
+using attnsim::test::upload;
 
 namespace {
 
@@ -94,81 +96,6 @@ std::vector<Case> cases() {
   out.push_back({"dilated all heads, one branch, causal, short last segment",
                  dilated(3, 3, 130, {64}, {2}, kernels::DilatedHeads::kAllHeads, true)});
   return out;
-}
-
-// Roughly normal values (sum of three uniforms), rounded to the input type.
-HostTensor random_tensor(std::mt19937_64& rng, int batch, std::int64_t tokens, int heads, int dim,
-                         kernels::DType t) {
-  HostTensor x = attnsim::test::make_tensor(batch, tokens, heads, dim);
-  for (double& v : x.data) {
-    double sum = 0;
-    for (int i = 0; i < 3; ++i) {
-      sum += static_cast<double>(rng() >> 11) * 0x1.0p-53;
-    }
-    v = attnsim::test::round_to(static_cast<float>(2.0 * (sum - 1.5)), t);
-  }
-  return x;
-}
-
-std::vector<std::uint16_t> to_device_bits(const HostTensor& x, kernels::DType t) {
-  std::vector<std::uint16_t> bits(x.data.size());
-  for (std::size_t i = 0; i < bits.size(); ++i) {
-    bits[i] = attnsim::test::to_bits(static_cast<float>(x.data[i]), t);
-  }
-  return bits;
-}
-
-DeviceBuffer upload(const HostTensor& x, kernels::DType t) {
-  DeviceBuffer buffer(x.data.size() * 2);
-  buffer.upload(to_device_bits(x, t));
-  return buffer;
-}
-
-std::vector<double> download(const DeviceBuffer& b, kernels::DType t) {
-  std::vector<double> out;
-  for (const std::uint16_t bits : b.download<std::uint16_t>()) {
-    out.push_back(attnsim::test::from_bits(bits, t));
-  }
-  return out;
-}
-
-// Largest |a - b|; infinite when one is NaN or exactly one is infinite, 0 when both are the
-// same infinity.
-double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] == b[i]) {
-      continue;
-    }
-    const double d = std::fabs(a[i] - b[i]);
-    if (!std::isfinite(d)) {
-      return std::numeric_limits<double>::infinity();
-    }
-    worst = std::max(worst, d);
-  }
-  return worst;
-}
-
-double max_abs(const std::vector<double>& a) {
-  double m = 0;
-  for (const double x : a) {
-    if (std::isfinite(x)) {
-      m = std::max(m, std::fabs(x));
-    }
-  }
-  return m;
-}
-
-// FlashAttention's rule, reported per tensor.
-void check_close(const char* what, const std::vector<double>& ours,
-                 const std::vector<double>& naive, const std::vector<double>& exact) {
-  const double err = max_abs_diff(ours, exact);
-  const double baseline = max_abs_diff(naive, exact);
-  const double floor = 1e-4 * (1.0 + max_abs(exact));
-  INFO(what << ": kernel error " << err << ", naive same-precision error " << baseline << ", floor "
-            << floor);
-  CHECK(err <= 2.0 * baseline + floor);
 }
 
 void wait_for_device() {

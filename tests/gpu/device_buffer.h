@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// Device memory for the GPU tests: an owning buffer with upload and download.
+// Device memory for the GPU tests: an owning buffer with upload and download, and 16-bit
+// attention tensors to and from it.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <cuda_runtime.h>
+
+#include "tests/support/attention_reference.h"
 
 namespace attnsim::test {
 
@@ -62,5 +66,25 @@ class DeviceBuffer {
   void* data_ = nullptr;
   std::size_t bytes_ = 0;
 };
+
+/// `x` in device memory as 16-bit elements of type `t` (its values are representable in `t`).
+inline DeviceBuffer upload(const HostTensor& x, kernels::DType t) {
+  std::vector<std::uint16_t> bits(x.data.size());
+  for (std::size_t i = 0; i < bits.size(); ++i) {
+    bits[i] = to_bits(static_cast<float>(x.data[i]), t);
+  }
+  DeviceBuffer buffer(bits.size() * 2);
+  buffer.upload(bits);
+  return buffer;
+}
+
+/// The values of a buffer of 16-bit elements of type `t`.
+inline std::vector<double> download(const DeviceBuffer& b, kernels::DType t) {
+  std::vector<double> out;
+  for (const std::uint16_t bits : b.download<std::uint16_t>()) {
+    out.push_back(from_bits(bits, t));
+  }
+  return out;
+}
 
 }  // namespace attnsim::test
