@@ -43,6 +43,7 @@
 // no time) omit time_us; the reader derives it as size x f(n) / busbw.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -85,8 +86,19 @@ struct GemmPoint {
 };
 
 /// Achieved throughput of one attention kernel call. FLOPs follow the FlashAttention papers:
-/// forward 4 x seq_q x seq_k x head_dim x batch_heads (halved when causal), backward 2.5 x
-/// forward, fwd_bwd 3.5 x forward.
+/// forward 4 x kept pairs x head_dim x batch_heads, backward 2.5 x forward, fwd_bwd 3.5 x
+/// forward. `kind` names the mask:
+///   ""              dense, or causal when `causal` (the rows models/cost.h's tables are made
+///                   of); pairs seq_q·seq_k, halved when causal (the papers' convention)
+///   sliding_window  self-attention (seq_q = seq_k = s) where query i keeps keys
+///                   i - window < j <= i (`causal` is true); pairs w·s - w(w-1)/2, w =
+///                   min(window, s), exactly
+///   dilated         self-attention through one LongNet branch run by every head: segments of
+///                   `segment_length` tokens (dividing s), every `dilation_rate`-th token of
+///                   each (dividing the segment length), offset 0; pairs s·w/r², halved when
+///                   `causal`
+/// Rows of the last two kinds are a calibration's measurements of those masks; models/cost.h
+/// uses them to correct its tile-based price of calls of that kind.
 struct AttentionPoint {
   std::string impl /* fa2 fa3 cudnn triton ours cpu */, pass /* fwd bwd fwd_bwd */, dtype;
   bool causal = false;
@@ -95,13 +107,31 @@ struct AttentionPoint {
   double tflops = 0;
   std::string source;
   bool extrapolated = false;
+  std::string kind;                 // "", "sliding_window", "dilated"
+  std::int64_t window = 0;          // sliding_window
+  std::int64_t segment_length = 0;  // dilated
+  std::int64_t dilation_rate = 0;   // dilated
 };
 
-/// Forward FLOPs of `row`'s call by the convention above: 4·seq_q·seq_k·head_dim·batch_heads,
-/// halved when causal (its pass multiplies it by 1, 2.5 or 3.5).
+/// Kept (query, key) pairs per batch-head of `row`'s call by the convention above.
+inline double kept_pairs(const AttentionPoint& row) {
+  const auto s = static_cast<double>(row.seq_q);
+  if (row.kind == "sliding_window") {
+    const auto w = static_cast<double>(std::min(row.window, row.seq_q));
+    return w * s - w * (w - 1) / 2;
+  }
+  if (row.kind == "dilated") {
+    const auto w = static_cast<double>(row.segment_length);
+    const auto r = static_cast<double>(row.dilation_rate);
+    return s * w / (r * r) * (row.causal ? 0.5 : 1.0);
+  }
+  return s * static_cast<double>(row.seq_k) * (row.causal ? 0.5 : 1.0);
+}
+
+/// Forward FLOPs of `row`'s call: 4·kept_pairs·head_dim·batch_heads (its pass multiplies it by
+/// 1, 2.5 or 3.5).
 inline double forward_flops(const AttentionPoint& row) {
-  return 4.0 * static_cast<double>(row.seq_q) * static_cast<double>(row.seq_k) * row.head_dim *
-         static_cast<double>(row.batch_heads) * (row.causal ? 0.5 : 1.0);
+  return 4.0 * kept_pairs(row) * row.head_dim * static_cast<double>(row.batch_heads);
 }
 
 /// Achieved bandwidth of one memory-bound operation.

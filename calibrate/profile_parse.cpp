@@ -28,6 +28,7 @@ const std::vector<std::string> dtype_names = {"bf16", "fp16", "fp32", "fp8", "tf
 // "cpu": the tiled reference of `attnsim calibrate --backend cpu` (calibrate/cpu/attention.h).
 const std::vector<std::string> impl_names = {"cpu", "cudnn", "fa2", "fa3", "ours", "triton"};
 const std::vector<std::string> pass_names = {"bwd", "fwd", "fwd_bwd"};
+const std::vector<std::string> kind_names = {"dilated", "sliding_window"};
 const std::vector<std::string> algo_names = {"default", "nvls", "nvlstree", "pat", "ring", "tree"};
 const std::vector<std::string> proto_names = {"default", "ll", "ll128", "simple"};
 const std::vector<std::string> source_names = {"measured", "published"};
@@ -165,6 +166,37 @@ AttentionPoint parse_attention(const Node& n, const Context& ctx) {
   a.tflops = n.positive("tflops");
   a.source = read_source(n, ctx);
   a.extrapolated = n.boolean_or("extrapolated", false);
+  if (n.has("kind")) {
+    a.kind = n.one_of("kind", kind_names);
+    if (a.pass == "fwd_bwd") {
+      n.child("pass").fail("\"fwd\" or \"bwd\" for a " + a.kind + " row");
+    }
+    if (a.seq_k != a.seq_q) {
+      n.child("seq_k").fail("seq_q (" + std::to_string(a.seq_q) + ") for a " + a.kind +
+                            " row (self-attention)");
+    }
+  }
+  if (a.kind == "sliding_window") {
+    a.window = n.count("window");
+    if (!a.causal) {
+      const std::string expected = "true for a sliding_window row (the window ends at the query)";
+      if (n.has("causal")) {
+        n.child("causal").fail(expected);
+      }
+      n.fail("\"causal\": " + expected, "no \"causal\"");
+    }
+  }
+  if (a.kind == "dilated") {
+    a.segment_length = n.count("segment_length");
+    a.dilation_rate = n.count("dilation_rate");
+    if (a.seq_q % a.segment_length != 0) {
+      n.child("segment_length").fail("a divisor of seq_q (" + std::to_string(a.seq_q) + ")");
+    }
+    if (a.segment_length % a.dilation_rate != 0) {
+      n.child("dilation_rate")
+          .fail("a divisor of segment_length (" + std::to_string(a.segment_length) + ")");
+    }
+  }
   n.reject_unknown_keys();
   return a;
 }
@@ -199,16 +231,19 @@ Compute parse_compute(const Node& n, const Context& ctx) {
     }
   }
   if (const auto attention = n.find("attention")) {
-    std::set<std::tuple<std::string, std::string, std::string, bool, int, std::int64_t,
-                        std::int64_t, std::int64_t>>
+    std::set<
+        std::tuple<std::string, std::string, std::string, bool, int, std::int64_t, std::int64_t,
+                   std::int64_t, std::string, std::int64_t, std::int64_t, std::int64_t>>
         seen;
     for (const Node& row : attention->elements()) {
       AttentionPoint a = parse_attention(row, ctx);
       if (!seen.emplace(a.impl, a.pass, a.dtype, a.causal, a.head_dim, a.seq_q, a.seq_k,
-                        a.batch_heads)
+                        a.batch_heads, a.kind, a.window, a.segment_length, a.dilation_rate)
                .second) {
-        row.fail("each (impl, pass, dtype, causal, head_dim, seq_q, seq_k, batch_heads) once",
-                 "a second " + a.impl + " " + a.pass + " " + a.dtype + " setting");
+        row.fail(
+            "each (impl, pass, dtype, causal, head_dim, seq_q, seq_k, batch_heads, kind and "
+            "its parameters) once",
+            "a second " + a.impl + " " + a.pass + " " + a.dtype + " setting");
       }
       c.attention.push_back(std::move(a));
     }

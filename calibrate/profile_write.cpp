@@ -68,6 +68,14 @@ json write_compute(const Compute& c) {
                 {"seq_k", a.seq_k},       {"batch_heads", a.batch_heads},
                 {"tflops", a.tflops},     {"source", a.source}};
     put_flag(row, "extrapolated", a.extrapolated);
+    if (a.kind == "sliding_window") {
+      row["kind"] = a.kind;
+      row["window"] = a.window;
+    } else if (a.kind == "dilated") {
+      row["kind"] = a.kind;
+      row["segment_length"] = a.segment_length;
+      row["dilation_rate"] = a.dilation_rate;
+    }
     attention.push_back(std::move(row));
   }
   json memory = json::array();

@@ -113,7 +113,7 @@ void summarise(const calibrate::Profile& p, double seconds, const std::string& w
   }
   const calibrate::AttentionPoint* longest = nullptr;  // dense forward, largest head dim
   for (const calibrate::AttentionPoint& a : p.compute.attention) {
-    if (!a.causal && a.pass == "fwd" &&
+    if (!a.causal && a.kind.empty() && a.pass == "fwd" &&
         (longest == nullptr ||
          std::pair(a.head_dim, a.seq_q) >= std::pair(longest->head_dim, longest->seq_q))) {
       longest = &a;

@@ -15,6 +15,7 @@
 #include "config/edit_distance.h"
 #include "config/error.h"
 #include "config/node.h"
+#include "models/attention/mask.h"
 
 namespace attnsim::models {
 namespace {
@@ -151,6 +152,21 @@ struct CostModel::Tables {
   std::string impl;
   std::vector<Series> series;
 
+  // Measured corrections of the tile price for masks with rows of their own (cost.h):
+  // x = tile size of the row's call, y = model time / measured time.
+  struct Correction {
+    std::string kind;  // "sliding_window", "dilated"
+    bool backward = false;
+    int head_dim = 0;
+    LogLogTable factors;
+  };
+
+  std::vector<Correction> corrections;
+
+  // The correction for a call, or nullopt: (factor, whether a row used was extrapolated).
+  std::optional<std::pair<double, bool>> correction(const std::string& kind, bool backward,
+                                                    int head_dim, double x) const;
+
   std::pair<double, bool> hbm_rate(double bytes) const;
   double gemm_rate_without_rows() const;
   Curve resolve(bool backward, bool causal, int head_dim) const;
@@ -194,6 +210,35 @@ const Series* CostModel::Tables::nearest(bool backward, bool causal, int head_di
   return best;
 }
 
+std::optional<std::pair<double, bool>> CostModel::Tables::correction(const std::string& kind,
+                                                                     bool backward, int head_dim,
+                                                                     double x) const {
+  const Correction* best = nullptr;
+  double best_distance = 0;
+  for (const Correction& c : corrections) {
+    if (c.kind != kind || c.backward != backward) {
+      continue;
+    }
+    const double distance = std::abs(std::log(static_cast<double>(c.head_dim) / head_dim));
+    if (best == nullptr || distance < best_distance ||
+        (distance == best_distance && c.head_dim > best->head_dim)) {
+      best = &c;
+      best_distance = distance;
+    }
+  }
+  if (best == nullptr) {
+    return std::nullopt;
+  }
+  const Interpolated in = best->factors.at(x);
+  // Beyond the rows the end factor holds (not flagged for that: the tile price it corrects is
+  // flagged on its own terms); flagged when a row it comes from is extrapolated.
+  const std::vector<Sample>& points = best->factors.points();
+  const bool flagged = in.outside
+                           ? (x < points.front().x ? points.front() : points.back()).extrapolated
+                           : in.extrapolated;
+  return std::pair{in.value, flagged};
+}
+
 Curve CostModel::Tables::resolve(bool backward, bool causal, int head_dim) const {
   if (const Series* s = nearest(backward, causal, head_dim)) {
     return Curve{s, nullptr, nullptr, 1, s->head_dim != head_dim};
@@ -225,6 +270,30 @@ Curve CostModel::Tables::resolve(bool backward, bool causal, int head_dim) const
 
 namespace {
 
+// The dense sub-problems mask.h says the call of `row` runs (one head; the mask's tiles):
+// dense and causal rows are one seq_q x seq_k tile.
+MaskBlock row_tiles(const calibrate::AttentionPoint& row) {
+  if (row.kind.empty()) {
+    MaskBlock whole;
+    whole.tile_q = static_cast<double>(row.seq_q);
+    whole.tile_k = static_cast<double>(row.seq_k);
+    whole.causal_tiles = row.causal;
+    return whole;
+  }
+  AttentionSpec spec;
+  if (row.kind == "sliding_window") {
+    spec.kind = AttentionKind::kSlidingWindow;
+    spec.window = row.window;
+  } else {
+    spec.kind = AttentionKind::kDilated;
+    spec.segment_lengths = {row.segment_length};
+    spec.dilation_rates = {row.dilation_rate};
+    spec.causal = row.causal;
+  }
+  const TokenSet all{0, 1, row.seq_q};
+  return mask_block(spec, row.seq_q, 1, 0, 1, all, all);
+}
+
 // The attention rows of one implementation and dtype class, as fwd and bwd series (cost.h:
 // fwd_bwd rows resolved by the FLOP convention).
 std::vector<Series> build_series(const calibrate::Profile& profile, const std::string& dtype,
@@ -233,7 +302,7 @@ std::vector<Series> build_series(const calibrate::Profile& profile, const std::s
   using Key = std::tuple<std::string, bool, int>;
   std::map<Key, std::vector<Sample>> raw;
   for (const calibrate::AttentionPoint& row : profile.compute.attention) {
-    if (row.impl != impl || dtype_class(row.dtype) != dtype_class(dtype)) {
+    if (row.impl != impl || dtype_class(row.dtype) != dtype_class(dtype) || !row.kind.empty()) {
       continue;
     }
     const auto row_peak = profile.peaks.flops_per_s.find(row.dtype);
@@ -307,7 +376,7 @@ std::string choose_impl(const calibrate::Profile& profile, const std::string& dt
   // Per implementation of the class: (has a backward, has a measured row, best FLOP/s).
   std::map<std::string, std::tuple<bool, bool, double>> score;
   for (const calibrate::AttentionPoint& row : profile.compute.attention) {
-    if (dtype_class(row.dtype) != dtype_class(dtype)) {
+    if (dtype_class(row.dtype) != dtype_class(dtype) || !row.kind.empty()) {
       continue;
     }
     auto& [has_backward, measured, best] = score[row.impl];
@@ -421,6 +490,31 @@ CostModel::CostModel(const calibrate::Profile& profile, const std::string& dtype
     t.series = build_series(profile, dtype, t.impl, t.peak);
   }
   tables_ = std::move(tables);
+
+  // Corrections: each mask-kind row of the implementation, priced by the tiles first.
+  std::map<std::tuple<std::string, bool, int>, std::vector<Sample>> factors;
+  for (const calibrate::AttentionPoint& row : profile.compute.attention) {
+    if (row.kind.empty() || row.impl != t.impl || dtype_class(row.dtype) != dtype_class(dtype)) {
+      continue;
+    }
+    const auto row_peak = profile.peaks.flops_per_s.find(row.dtype);
+    const double scale =
+        row_peak == profile.peaks.flops_per_s.end() ? 1.0 : t.peak / row_peak->second;
+    const bool backward = row.pass == "bwd";
+    const double flops = calibrate::forward_flops(row) * (backward ? kBackwardFlops : 1.0);
+    const double measured_s = flops / (row.tflops * kTera * scale);
+    const MaskBlock tiles = row_tiles(row);
+    const double model_s =
+        attention(backward ? Pass::kBackward : Pass::kForward, tiles.causal_tiles, row.head_dim,
+                  tiles.tile_q, tiles.tile_k, flops)
+            .time.seconds();
+    factors[{row.kind, backward, row.head_dim}].push_back(
+        Sample{std::sqrt(tiles.tile_q * tiles.tile_k), model_s / measured_s, row.extrapolated});
+  }
+  for (auto& [key, samples] : factors) {
+    t.corrections.push_back(Tables::Correction{std::get<0>(key), std::get<1>(key), std::get<2>(key),
+                                               LogLogTable(std::move(samples))});
+  }
 }
 
 Cost CostModel::gemm(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch) const {
@@ -462,7 +556,7 @@ Cost CostModel::gemm(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_
 }
 
 Cost CostModel::attention(Pass pass, bool causal_tiles, int head_dim, double tile_q, double tile_k,
-                          double flops) const {
+                          double flops, AttentionKind kind) const {
   const Tables& t = *tables_;
   if (!(flops > 0) || !(tile_q > 0) || !(tile_k > 0) || head_dim <= 0) {
     return {};
@@ -496,8 +590,18 @@ Cost CostModel::attention(Pass pass, bool causal_tiles, int head_dim, double til
   const auto [hbm, hbm_extrapolated] = t.hbm_rate(bytes);
   const double compute_s = flops / rate;
   const double memory_s = bytes / hbm;
-  return {sim::Time::from_s(std::max(compute_s, memory_s)) + t.launch,
-          extrapolated || (memory_s > compute_s && hbm_extrapolated)};
+  Cost cost{sim::Time::from_s(std::max(compute_s, memory_s)) + t.launch,
+            extrapolated || (memory_s > compute_s && hbm_extrapolated)};
+  const char* kind_name = kind == AttentionKind::kSlidingWindow ? "sliding_window"
+                          : kind == AttentionKind::kDilated     ? "dilated"
+                                                                : nullptr;
+  if (kind_name != nullptr) {
+    if (const auto factor = t.correction(kind_name, backward, head_dim, x)) {
+      cost.time = sim::Time::from_s(cost.time.seconds() / factor->first);
+      cost.extrapolated = cost.extrapolated || factor->second;
+    }
+  }
+  return cost;
 }
 
 Cost CostModel::memory_bound(double bytes) const {
@@ -522,11 +626,15 @@ const std::string& CostModel::attention_impl() const {
 }
 
 double predicted_tflops(const CostModel& cost, const calibrate::AttentionPoint& row) {
-  const auto q = static_cast<double>(row.seq_q);
-  const auto k = static_cast<double>(row.seq_k);
+  const MaskBlock tiles = row_tiles(row);
+  const AttentionKind kind = row.kind == "sliding_window" ? AttentionKind::kSlidingWindow
+                             : row.kind == "dilated"      ? AttentionKind::kDilated
+                                                          : AttentionKind::kDense;
   const double forward = calibrate::forward_flops(row);
   const auto seconds = [&](Pass pass, double flops) {
-    return cost.attention(pass, row.causal, row.head_dim, q, k, flops).time.seconds();
+    return cost
+        .attention(pass, tiles.causal_tiles, row.head_dim, tiles.tile_q, tiles.tile_k, flops, kind)
+        .time.seconds();
   };
   if (row.pass == "fwd") {
     return forward / seconds(Pass::kForward, forward) * 1e-12;

@@ -59,6 +59,15 @@
 // tokens) scaled to 467 at 512 gives ~ 154 TFLOP/s, and the memory floor binds first
 // (F_tile/S = x/2 = 32 FLOP/B at 3.35 TB/s: 107 TFLOP/s); causal 64-token tiles: 54.
 //
+// Masks measured on their own: a profile row of kind sliding_window or dilated
+// (calibrate/profile.h; `attnsim calibrate --backend cuda` writes them) is the call's measured
+// time t_meas. The tables above price the same call by its tiles (mask.h's mask_block over the
+// whole sequence, one head), t_tiles; the factor t_tiles / t_meas corrects every call of that
+// kind: t = t_tiles(call) / factor, the factor interpolated log-log against the tile size x
+// among the kind's rows of the same pass (implementation and dtype class as the tables; the
+// nearest head dim), the end factor beyond them. So the model reproduces each such row
+// exactly; a profile without them prices those masks by their tiles alone.
+//
 // Memory-bound ops: t_memory = S / B(S): log-log interpolation of the compute.memory rows
 // (bandwidth against bytes, all ops together); below them the alpha-beta fit t = a + S/beta
 // scaled to meet the smallest row, above them the largest row's bandwidth     [flagged];
@@ -71,6 +80,7 @@
 #include <string>
 
 #include "calibrate/profile.h"
+#include "models/workload.h"
 #include "sim/time.h"
 
 namespace attnsim::models {
@@ -107,9 +117,10 @@ class CostModel {
   Cost gemm(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t batch = 1) const;
 
   /// An attention kernel doing `flops` of work made of dense sub-problems of tile_q queries
-  /// by tile_k keys (mask_block()'s tile shape) with head dim `head_dim`.
+  /// by tile_k keys (mask_block()'s tile shape) with head dim `head_dim`, for a mask of `kind`
+  /// (kSlidingWindow and kDilated take the profile's measured correction, if it has one).
   Cost attention(Pass pass, bool causal_tiles, int head_dim, double tile_q, double tile_k,
-                 double flops) const;
+                 double flops, AttentionKind kind = AttentionKind::kDense) const;
 
   /// A memory-bound op (norm, element-wise, copy) moving `bytes` to and from HBM in total.
   Cost memory_bound(double bytes) const;

@@ -92,9 +92,13 @@ sim::OpId add_attention(const AttentionCall& call, sim::Trace& trace, std::uint3
   if (block.mask.pairs <= 0) {
     return trace.delay(sim::Time{}, call.tags.marker, deps);
   }
+  // A spatial or temporal axis is block-diagonal attention written as a dilated mask
+  // (workload.h axis_attention()); its kernels are dense, so no dilated correction applies.
+  const AttentionKind kind =
+      call.axis == AttentionAxis::kSequence ? call.work.attention.kind : AttentionKind::kDense;
   Cost cost =
       call.cost.attention(call.pass, block.mask.causal_tiles, call.work.model.head_dim,
-                          block.mask.tile_q, block.mask.tile_k, block.flops * call.sequences);
+                          block.mask.tile_q, block.mask.tile_k, block.flops * call.sequences, kind);
   cost.time += extra;
   return add_compute(
       call, trace, gpu, cost, call.tags.attention, deps,

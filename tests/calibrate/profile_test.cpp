@@ -17,6 +17,7 @@
 #include "config/error.h"
 #include "config/node.h"
 
+using attnsim::calibrate::AttentionPoint;
 using attnsim::calibrate::builtin_profile;
 using attnsim::calibrate::builtin_profile_names;
 using attnsim::calibrate::load_profile;
@@ -342,4 +343,81 @@ TEST_CASE("a published profile needs a source on every figure", "[errors]") {
   REQUIRE_THROWS_WITH(parse("pub.json", text),
                       "pub.json: /compute/gemm/0/source: expected a source (every figure of a "
                       "published profile names one), got nothing (missing key)");
+}
+
+namespace {
+
+// minimal_profile() with `rows` as its compute.attention.
+std::string with_attention(const std::string& rows) {
+  std::string text = minimal_profile();
+  const std::string gemm = R"("compute": {"gemm": [)";
+  text.replace(text.find(gemm), gemm.size(),
+               R"("compute": {"attention": [)" + rows + "], " + gemm.substr(12));
+  return text;
+}
+
+const char* const kWindowRow = R"({"impl": "ours", "pass": "fwd", "dtype": "bf16",
+    "causal": true, "head_dim": 128, "seq_q": 4096, "seq_k": 4096, "batch_heads": 64,
+    "tflops": 300, "source": "measured", "kind": "sliding_window", "window": 1024})";
+
+const char* const kDilatedRow = R"({"impl": "ours", "pass": "bwd", "dtype": "bf16",
+    "head_dim": 64, "seq_q": 8192, "seq_k": 8192, "batch_heads": 32, "tflops": 200,
+    "source": "measured", "kind": "dilated", "segment_length": 2048, "dilation_rate": 4})";
+
+}  // namespace
+
+TEST_CASE("sliding-window and dilated attention rows count their kept pairs and round-trip",
+          "[unit]") {
+  const Profile p =
+      parse("kinds.json", with_attention(std::string(kWindowRow) + ", " + kDilatedRow));
+  REQUIRE(p.compute.attention.size() == 2);
+  const AttentionPoint& window = p.compute.attention[0];
+  REQUIRE(window.kind == "sliding_window");
+  REQUIRE(window.window == 1024);
+  // Query i keeps min(i + 1, 1024) keys: 1024·4096 - 1024·1023/2, counted directly below.
+  double pairs = 0;
+  for (int i = 0; i < 4096; ++i) {
+    pairs += std::min(i + 1, 1024);
+  }
+  REQUIRE(attnsim::calibrate::kept_pairs(window) == pairs);
+  REQUIRE(pairs == 3670528);
+  REQUIRE(attnsim::calibrate::forward_flops(window) == 4.0 * pairs * 128 * 64);
+  const AttentionPoint& dilated = p.compute.attention[1];
+  REQUIRE(dilated.kind == "dilated");
+  // 4 segments of 2048 tokens, each keeping every 4th: 512 queries x 512 keys per segment.
+  REQUIRE(attnsim::calibrate::kept_pairs(dilated) == 4.0 * 512 * 512);
+  const nlohmann::json first = to_json(p);
+  REQUIRE(first["compute"]["attention"][1]["segment_length"] == 2048);
+  REQUIRE(to_json(parse_profile(Node::from_json("again.json", first))) == first);
+}
+
+TEST_CASE("attention rows of a mask kind are checked field by field", "[errors]") {
+  const auto row = [](std::string text, const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+    return with_attention(text);
+  };
+  REQUIRE_THROWS_WITH(
+      parse("k.json", row(kWindowRow, R"("sliding_window")", R"("sliding-window")")),
+      "k.json: /compute/attention/0/kind: expected one of dilated, sliding_window; got "
+      "\"sliding-window\" (did you mean \"sliding_window\"?)");
+  REQUIRE_THROWS_WITH(
+      parse("k.json", row(kWindowRow, R"(, "window": 1024)", "")),
+      "k.json: /compute/attention/0/window: expected an integer >= 1, got nothing (missing key)");
+  REQUIRE_THROWS_WITH(parse("k.json", row(kWindowRow, R"("causal": true)", R"("causal": false)")),
+                      "k.json: /compute/attention/0/causal: expected true for a sliding_window "
+                      "row (the window ends at the query), got false");
+  REQUIRE_THROWS_WITH(parse("k.json", row(kWindowRow, R"("pass": "fwd")", R"("pass": "fwd_bwd")")),
+                      "k.json: /compute/attention/0/pass: expected \"fwd\" or \"bwd\" for a "
+                      "sliding_window row, got \"fwd_bwd\"");
+  REQUIRE_THROWS_WITH(
+      parse("k.json", row(kDilatedRow, R"("dilation_rate": 4)", R"("dilation_rate": 3)")),
+      "k.json: /compute/attention/0/dilation_rate: expected a divisor of "
+      "segment_length (2048), got 3");
+  REQUIRE_THROWS_WITH(parse("k.json", row(kDilatedRow, R"("seq_k": 8192)", R"("seq_k": 4096)")),
+                      "k.json: /compute/attention/0/seq_k: expected seq_q (8192) for a dilated "
+                      "row (self-attention), got 4096");
+  // The parameters of one kind are unknown keys on rows of another.
+  REQUIRE_THROWS_WITH(parse("k.json", row(kDilatedRow, R"("kind": "dilated")",
+                                          R"("kind": "dilated", "window": 8)")),
+                      Catch::StartsWith("k.json: /compute/attention/0: unknown key \"window\""));
 }

@@ -306,3 +306,111 @@ TEST_CASE("published kernel rows are predicted from their neighbours", "[unit]")
     CHECK(static_cast<double>(within) >= 0.9 * static_cast<double>(errors.size()));
   }
 }
+
+namespace {
+
+// A measured sliding-window row of h100-sxm's default implementation (fa3): causal band of
+// `window` keys over `seq` tokens, 16 heads, head dim 128.
+attnsim::calibrate::AttentionPoint window_row(std::int64_t seq, std::int64_t window, double tflops,
+                                              const std::string& pass = "fwd") {
+  attnsim::calibrate::AttentionPoint row;
+  row.impl = "fa3";
+  row.pass = pass;
+  row.dtype = "bf16";
+  row.causal = true;
+  row.head_dim = 128;
+  row.seq_q = seq;
+  row.seq_k = seq;
+  row.batch_heads = 16;
+  row.tflops = tflops;
+  row.source = "test";
+  row.kind = "sliding_window";
+  row.window = window;
+  return row;
+}
+
+using attnsim::models::AttentionKind;
+
+// Seconds of a forward sliding-window kernel made of `tile` x `tile` banded tiles.
+double window_seconds(const CostModel& cost, double tile, double flops,
+                      Pass pass = Pass::kForward) {
+  return cost.attention(pass, true, 128, tile, tile, flops, AttentionKind::kSlidingWindow)
+      .time.seconds();
+}
+
+}  // namespace
+
+TEST_CASE("a measured sliding-window row is reproduced and corrects every call of its kind",
+          "[unit]") {
+  // Oracle: the correction's definition (cost.h): t = t_tiles / (t_tiles(row) / t_row). The
+  // row's own call then takes the measured time, and every other forward sliding-window call
+  // the same fraction of its tile price (one row: one factor).
+  const Profile h100 = builtin_profile("h100-sxm");
+  Profile with = h100;
+  const attnsim::calibrate::AttentionPoint row = window_row(16384, 4096, 300);
+  with.compute.attention.push_back(row);
+  const CostModel base(h100, "bf16");
+  const CostModel corrected(with, "bf16");
+  REQUIRE(corrected.attention_impl() == "fa3");
+  CHECK(attnsim::models::predicted_tflops(corrected, row) == Approx(300).epsilon(kRounding));
+
+  const double row_flops = attnsim::calibrate::forward_flops(row);
+  // mask.h: the band's tiles are window x window tokens.
+  const double factor = window_seconds(base, 4096, row_flops) / (row_flops / 300e12);
+  REQUIRE(factor != Approx(1).epsilon(0.05));  // the check below is not vacuous
+  for (const double tile : {512.0, 2048.0, 8192.0}) {
+    const double flops = 4.0 * tile * tile * 128 * 8;
+    CHECK(window_seconds(corrected, tile, flops) ==
+          Approx(window_seconds(base, tile, flops) / factor).epsilon(kRounding));
+  }
+  // Other kinds, and the pass without a row, keep their tile price.
+  const double flops = attention_flops(4096, 128, 16, true);
+  CHECK(corrected.attention(Pass::kForward, true, 128, 4096, 4096, flops).time ==
+        base.attention(Pass::kForward, true, 128, 4096, 4096, flops).time);
+  CHECK(corrected.attention(Pass::kForward, true, 128, 4096, 4096, flops, AttentionKind::kDilated)
+            .time == base.attention(Pass::kForward, true, 128, 4096, 4096, flops).time);
+  CHECK(window_seconds(corrected, 4096, flops, Pass::kBackward) ==
+        window_seconds(base, 4096, flops, Pass::kBackward));
+  // An extrapolated row's correction is flagged; a measured one's is not.
+  CHECK_FALSE(corrected
+                  .attention(Pass::kForward, true, 128, 4096, 4096, row_flops,
+                             AttentionKind::kSlidingWindow)
+                  .extrapolated);
+  with.compute.attention.back().extrapolated = true;
+  CHECK(CostModel(with, "bf16")
+            .attention(Pass::kForward, true, 128, 4096, 4096, row_flops,
+                       AttentionKind::kSlidingWindow)
+            .extrapolated);
+  // Rows of an implementation the model does not price with are ignored.
+  with.compute.attention.back().extrapolated = false;
+  with.compute.attention.back().impl = "fa2";
+  CHECK(window_seconds(CostModel(with, "bf16"), 2048, flops) == window_seconds(base, 2048, flops));
+}
+
+TEST_CASE("corrections between two sliding-window rows interpolate log-log in the tile size",
+          "[unit]") {
+  // Oracle: rows at tiles 1024 and 4096 with factors f1, f2 give the geometric mean at 2048,
+  // the tile halfway between them in log, and the end factors beyond them.
+  const Profile h100 = builtin_profile("h100-sxm");
+  Profile with = h100;
+  const attnsim::calibrate::AttentionPoint narrow = window_row(8192, 1024, 200);
+  const attnsim::calibrate::AttentionPoint wide = window_row(16384, 4096, 400);
+  with.compute.attention.push_back(narrow);
+  with.compute.attention.push_back(wide);
+  const CostModel base(h100, "bf16");
+  const CostModel corrected(with, "bf16");
+  const auto factor = [&](const attnsim::calibrate::AttentionPoint& r, double tile) {
+    const double f = attnsim::calibrate::forward_flops(r);
+    return window_seconds(base, tile, f) / (f / (r.tflops * 1e12));
+  };
+  const double f1 = factor(narrow, 1024);
+  const double f2 = factor(wide, 4096);
+  REQUIRE(f1 != Approx(f2).epsilon(0.05));
+  const double flops = 4.0 * 2048 * 2048 * 128 * 8;
+  const auto ratio = [&](double tile) {
+    return window_seconds(base, tile, flops) / window_seconds(corrected, tile, flops);
+  };
+  CHECK(ratio(2048) == Approx(std::sqrt(f1 * f2)).epsilon(kRounding));
+  CHECK(ratio(256) == Approx(f1).epsilon(kRounding));
+  CHECK(ratio(16384) == Approx(f2).epsilon(kRounding));
+}
