@@ -33,6 +33,13 @@ std::vector<std::string> words_of(std::string_view name) {
   return words;
 }
 
+std::string format(double v, int precision = 4) {
+  std::ostringstream o;
+  o.precision(precision);
+  o << v;
+  return o.str();
+}
+
 std::string builtin_ref(const std::string& name) {
   return "attnsim built-in profile " + name + " (calibrate/profiles/" + name + ".json)";
 }
@@ -127,9 +134,9 @@ LinkParams fit_scale_up(const Measurements& m, const std::optional<Profile>& bui
   link.source =
       "fitted: t = alpha + S/beta by least squares on relative residuals "
       "(calibrate/fit.h) to the " +
-      std::to_string(samples.size()) + " NCCL send_recv sizes " + format_number(fit->min_bytes) +
-      " - " + format_number(fit->max_bytes) + " B on " + std::to_string(ranks) +
-      " GPUs, rms relative error " + format_number(fit->rms_relative_error * 100, 3) +
+      std::to_string(samples.size()) + " NCCL send_recv sizes " + format(fit->min_bytes) + " - " +
+      format(fit->max_bytes) + " B on " + std::to_string(ranks) + " GPUs, rms relative error " +
+      format(fit->rms_relative_error * 100, 3) +
       " %; bandwidth is the achieved rate (beta), so efficiency is 1; " + kind_source;
   return link;
 }
@@ -162,9 +169,9 @@ Comm make_comm(const Measurements& m, const std::optional<Profile>& builtin) {
       const double algbw = b.nvls_efficiency * b.scale_up.bandwidth_GBps;
       c.links.nvls_efficiency = std::min(1.0, algbw / c.links.scale_up.bandwidth_GBps);
       c.links.nvls_source = "from " + builtin_ref(builtin->name) + ": its NVLS algbw " +
-                            format_number(algbw) + " GB/s over the fitted scale-up bandwidth " +
-                            format_number(c.links.scale_up.bandwidth_GBps) +
-                            " GB/s (capped at 1); " + b.nvls_source;
+                            format(algbw) + " GB/s over the fitted scale-up bandwidth " +
+                            format(c.links.scale_up.bandwidth_GBps) + " GB/s (capped at 1); " +
+                            b.nvls_source;
       c.links.nvls_extrapolated = true;
     }
   }
@@ -204,15 +211,15 @@ std::string notes_of(const MeasureOptions& options, const Measurements& m,
        "(calibrate/cuda/plan.h). GEMMs: cublasGemmEx, fp32 accumulation (tf32: "
        "CUBLAS_COMPUTE_32F_FAST_TF32). Attention rows: our kernels (kernels/, impl \"ours\") "
     << (any_cudnn_row(m) ? "" : "; ") << cudnn_text(m) << ". Launch: an empty kernel costs "
-    << format_number(m.launch_us, 3) << " us back to back (launch_overhead_us) and "
-    << format_number(m.launch_sync_us, 3) << " us with cudaStreamSynchronize (host clock).";
+    << format(m.launch_us, 3) << " us back to back (launch_overhead_us) and "
+    << format(m.launch_sync_us, 3) << " us with cudaStreamSynchronize (host clock).";
   const auto best = best_gemms(m.gemm);
   if (!best.empty()) {
     n << " Best GEMM rate measured:";
     bool first = true;
     for (const auto& [dtype, g] : best) {
-      n << (first ? " " : "; ") << dtype << " " << format_number(g->tflops) << " TFLOP/s at "
-        << g->m << "x" << g->n << "x" << g->k;
+      n << (first ? " " : "; ") << dtype << " " << format(g->tflops) << " TFLOP/s at " << g->m
+        << "x" << g->n << "x" << g->k;
       first = false;
     }
     n << ".";
@@ -236,13 +243,6 @@ std::string notes_of(const MeasureOptions& options, const Measurements& m,
 }
 
 }  // namespace
-
-std::string format_number(double v, int precision) {
-  std::ostringstream o;
-  o.precision(precision);
-  o << v;
-  return o.str();
-}
 
 std::optional<std::string> builtin_for_device(std::string_view device_name) {
   const std::vector<std::string> words = words_of(device_name);

@@ -73,9 +73,6 @@ std::string nccl_version_text(int version);
 /// 8's 1000 x major + 100 x minor + patch); "" for 0.
 std::string cudnn_version_text(int version);
 
-/// `v` to `precision` significant digits, as the notes print numbers: "661.2", "1.5e+04".
-std::string format_number(double v, int precision = 4);
-
 /// The profile (assemble.h's header). provenance.cudnn is cudnn_version_text of the device's
 /// cuDNN when some attention row has impl "cudnn", else empty. `date` is ISO 8601. Errors:
 /// config::RuntimeFailure when two or more GPUs were measured but the send_recv rows admit no

@@ -186,10 +186,6 @@ struct AttentionBuffers {
 }  // namespace
 
 void measure_attention(Session& s, Measurements& m) {
-  std::string extra =
-      "Our attention kernels on masks the profile has no rows for (FLOPs of the "
-      "kept pairs, calibrate/cuda/plan.h; forward, backward TFLOP/s):";
-  bool any_extra = false;
   for (const AttentionCase& a : attention_plan(s.options->quick)) {
     const kernels::AttentionProblem p = problem_of(a);
     const std::string setting = setting_text(a);
@@ -225,7 +221,6 @@ void measure_attention(Session& s, Measurements& m) {
     bwd.workspace = buf.backward_workspace.get();
     bwd.workspace_bytes = buf.backward_workspace_bytes;
 
-    std::string extra_rates;
     for (const bool backward : {false, true}) {
       // The forward's O and LSE, which the backward reads, are in place after the forward
       // point (its probe call at least).
@@ -242,40 +237,15 @@ void measure_attention(Session& s, Measurements& m) {
             },
             what);
       });
-      const double tflops = attention_flops(a, backward) / t.timing.median_s * 1e-12;
-      if (a.kind == AttentionKind::kDense || a.kind == AttentionKind::kCausal) {
-        AttentionPoint row;
-        row.impl = "ours";
-        row.pass = backward ? "bwd" : "fwd";
-        row.dtype = a.dtype;
-        row.causal = a.kind == AttentionKind::kCausal;
-        row.head_dim = a.head_dim;
-        row.seq_q = a.seq;
-        row.seq_k = a.seq;
-        row.batch_heads = static_cast<std::int64_t>(a.batch) * a.heads;
-        row.tflops = tflops;
-        row.source = "measured: kernels/ " + what + ", batch " + std::to_string(a.batch) + " x " +
-                     std::to_string(a.heads) +
-                     " heads, FLOPs by profile.h's "
-                     "convention; " +
-                     runs_text(t);
-        m.attention.push_back(std::move(row));
-      } else {
-        extra_rates += (backward ? ", " : "") + format_number(tflops);
-      }
+      AttentionPoint row = attention_row(a, backward);
+      row.impl = "ours";
+      row.tflops = attention_flops(a, backward) / t.timing.median_s * 1e-12;
+      row.source = "measured: kernels/ " + what + ", batch " + std::to_string(a.batch) + " x " +
+                   std::to_string(a.heads) + " heads, FLOPs of the kept pairs by profile.h's " +
+                   "convention; " + runs_text(t);
+      m.attention.push_back(std::move(row));
       s.step("attention", setting + (backward ? " bwd" : " fwd"));
     }
-    if (!extra_rates.empty()) {
-      extra += any_extra ? "; " : " ";
-      extra += setting;
-      extra += " batch " + std::to_string(a.batch) + " x " + std::to_string(a.heads);
-      extra += " heads: ";
-      extra += extra_rates;
-      any_extra = true;
-    }
-  }
-  if (any_extra) {
-    m.notes.push_back(extra + ".");
   }
 }
 

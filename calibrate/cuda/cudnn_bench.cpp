@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// cuDNN's fused flash attention (SDPA) on device 0, beside our kernels (bench.h): the dense and
-// causal settings of the plan, forward and backward, as profile rows with impl "cudnn"; the
-// sliding-window ones, which the profile has no rows for, as note lines.
+// cuDNN's fused flash attention (SDPA) on device 0, beside our kernels (bench.h): the dense,
+// causal and sliding-window settings of the plan, forward and backward, as profile rows with
+// impl "cudnn".
 #include <algorithm>
 #include <cudnn.h>
 #include <map>
@@ -98,8 +98,7 @@ class SdpaBuffers {
   std::optional<DeviceMemory> workspace_;
 };
 
-// Plans (or says why not) and times one setting: two rows (dense, causal), or one note (sliding
-// window: its forward and backward rates; or why it did not run).
+// Plans (or says why not) and times one setting: two rows, or one note.
 void measure_setting(Session& s, cudnnHandle_t handle, int version, const AttentionCase& a,
                      Measurements& m) {
   const SdpaShape shape = shape_of(a);
@@ -128,34 +127,20 @@ void measure_setting(Session& s, cudnnHandle_t handle, int version, const Attent
       // point (its probe call at least), as for our kernels.
       SdpaPlan& plan = backward ? *bwd : *fwd;
       const PointTiming t = time_point(s.timing, {0}, {s.stream}, [&] { plan.execute(handle); });
-      AttentionPoint row;
+      AttentionPoint row = attention_row(a, backward);
       row.impl = "cudnn";
-      row.pass = backward ? "bwd" : "fwd";
-      row.dtype = a.dtype;
-      row.causal = a.kind == AttentionKind::kCausal;
-      row.head_dim = a.head_dim;
-      row.seq_q = a.seq;
-      row.seq_k = a.seq;
-      row.batch_heads = static_cast<std::int64_t>(a.batch) * a.heads;
       row.tflops = attention_flops(a, backward) / t.timing.median_s * 1e-12;
       row.source = "measured: cuDNN " + cudnn_version_text(version) + " SDPA " +
                    (backward ? "backward" : "forward") +
                    " (backend graph API, calibrate/cuda/sdpa_graph.h; " + plan.engine() +
-                   "), BSHD, " + setting + ", FLOPs by profile.h's convention; " + runs_text(t);
+                   "), BSHD, " + setting + ", FLOPs of the kept pairs by profile.h's convention; " +
+                   runs_text(t);
       rows.push_back(std::move(row));
       s.step("attention", "cudnn " + setting + (backward ? " bwd" : " fwd"));
     }
   } catch (const CudnnError& e) {
     m.notes.push_back("cuDNN SDPA " + setting + ": failed to run, no cudnn rows: " + e.what() +
                       ".");
-    return;
-  }
-  if (a.kind == AttentionKind::kSlidingWindow) {
-    m.notes.push_back("cuDNN SDPA " + setting + " (no profile row for this mask; FLOPs of the " +
-                      "kept pairs, calibrate/cuda/plan.h): forward " +
-                      format_number(rows[0].tflops) + " TFLOP/s (" + fwd->engine() +
-                      "), backward " + format_number(rows[1].tflops) + " TFLOP/s (" +
-                      bwd->engine() + ").");
     return;
   }
   for (AttentionPoint& row : rows) {

@@ -144,29 +144,33 @@ std::string setting_text(const AttentionCase& a) {
   return text;
 }
 
-double attention_pairs(const AttentionCase& a) {
-  const auto s = static_cast<double>(a.seq);
-  switch (a.kind) {
-    case AttentionKind::kDense:
-      return s * s;
-    case AttentionKind::kCausal:
-      return 0.5 * s * s;
-    case AttentionKind::kSlidingWindow: {
-      const auto w = static_cast<double>(std::min(a.window, a.seq));
-      return w * s - w * (w - 1) / 2;
-    }
-    case AttentionKind::kDilated: {
-      const auto w = static_cast<double>(std::min(a.segment, a.seq));
-      const auto r = static_cast<double>(a.dilation);
-      return s * w / (r * r);
-    }
+AttentionPoint attention_row(const AttentionCase& a, bool backward) {
+  AttentionPoint row;
+  row.pass = backward ? "bwd" : "fwd";
+  row.dtype = a.dtype;
+  row.causal = a.kind == AttentionKind::kCausal || a.kind == AttentionKind::kSlidingWindow;
+  row.head_dim = a.head_dim;
+  row.seq_q = a.seq;
+  row.seq_k = a.seq;
+  row.batch_heads = static_cast<std::int64_t>(a.batch) * a.heads;
+  if (a.kind == AttentionKind::kSlidingWindow) {
+    row.kind = "sliding_window";
+    row.window = a.window;
   }
-  return 0;
+  if (a.kind == AttentionKind::kDilated) {
+    row.kind = "dilated";
+    row.segment_length = a.segment;
+    row.dilation_rate = a.dilation;
+  }
+  return row;
+}
+
+double attention_pairs(const AttentionCase& a) {
+  return kept_pairs(attention_row(a, false));
 }
 
 double attention_flops(const AttentionCase& a, bool backward) {
-  const double forward = 4.0 * attention_pairs(a) * a.head_dim * a.batch * a.heads;
-  return backward ? 2.5 * forward : forward;
+  return forward_flops(attention_row(a, backward)) * (backward ? 2.5 : 1.0);
 }
 
 std::vector<std::int64_t> memory_sizes(bool quick) {

@@ -24,9 +24,9 @@
 // cuDNN's fused flash attention (SDPA, calibrate/cuda/cudnn_sdpa.h; built where cuDNN is found)
 // runs the dense, causal and sliding-window settings too (every kind cuDNN offers; it has no
 // dilated mask), timed the same way, with impl "cudnn" (cudnn_attention_plan).
-// The profile schema has no row for sliding window and dilated (its rows are dense or causal
-// tiles, which is how models/cost.h prices them); they are measured and reported in provenance
-// notes.
+// Every setting becomes a profile row (attention_row): dense and causal ones are the tables
+// models/cost.h prices tiles with; sliding-window and dilated ones (kind rows) correct the
+// price of calls of those masks.
 // Quick: bf16, d 64/128, s 2048 (dense, causal), s 8192 (window, dilated): 16 points.
 // Full: bf16 and fp16, d 64/128, s 1024/4096/16384 (dense, causal), s 16384 (window,
 // dilated, bf16 d 128): 52 points. Each setting is timed forward and backward.
@@ -53,6 +53,7 @@
 #include <string>
 #include <vector>
 
+#include "calibrate/profile.h"
 #include "calibrate/timing.h"
 
 namespace attnsim::calibrate::cuda {
@@ -109,12 +110,18 @@ std::string kind_name(AttentionKind kind);
 /// e.g. "causal bf16 d128 s4096", "dilated bf16 d64 s8192 w2048 r4".
 std::string setting_text(const AttentionCase& a);
 
-/// FLOPs of one call (see the header): the profile's convention for dense and causal, the kept
-/// pairs for sliding window and dilated; x 2.5 for the backward pass.
+/// The profile row a setting's pass is measured as (calibrate/profile.h), all but impl, tflops
+/// and source: pass, dtype, head dim, seq_q = seq_k = s, batch_heads = batch x heads, and the
+/// mask: causal for causal and sliding window; kind sliding_window with the window, or dilated
+/// with the segment length and dilation rate.
+AttentionPoint attention_row(const AttentionCase& a, bool backward);
+
+/// FLOPs of one call, the profile's convention for its row (forward_flops): 4·kept pairs·d·
+/// batch·heads; x 2.5 for the backward pass.
 double attention_flops(const AttentionCase& a, bool backward);
 
-/// Kept (query, key) pairs per (batch, head): s² dense, s²/2 causal (the convention), w·s -
-/// w(w-1)/2 sliding window (s >= w), s·w/r² dilated (r divides w, w divides s).
+/// Kept (query, key) pairs per (batch, head) of its row (kept_pairs): s² dense, s²/2 causal
+/// (the convention), w·s - w(w-1)/2 sliding window, s·w/r² dilated.
 double attention_pairs(const AttentionCase& a);
 
 /// Memory-benchmark buffer sizes, bytes.

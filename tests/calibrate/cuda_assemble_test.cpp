@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "calibrate/cuda/assemble.h"
+#include "calibrate/cuda/plan.h"
 #include "config/error.h"
 #include "config/node.h"
+#include "models/cost.h"
 
 using attnsim::calibrate::AttentionPoint;
 using attnsim::calibrate::builtin_profile;
@@ -20,10 +22,13 @@ using attnsim::calibrate::parse_profile;
 using attnsim::calibrate::Profile;
 using attnsim::calibrate::to_json;
 using attnsim::calibrate::cuda::assemble_profile;
+using attnsim::calibrate::cuda::attention_plan;
+using attnsim::calibrate::cuda::attention_row;
+using attnsim::calibrate::cuda::AttentionCase;
 using attnsim::calibrate::cuda::builtin_for_device;
 using attnsim::calibrate::cuda::cuda_version_text;
+using attnsim::calibrate::cuda::cudnn_attention_plan;
 using attnsim::calibrate::cuda::cudnn_version_text;
-using attnsim::calibrate::cuda::format_number;
 using attnsim::calibrate::cuda::Measurements;
 using attnsim::calibrate::cuda::nccl_version_text;
 
@@ -122,12 +127,6 @@ TEST_CASE("CUDA and NCCL version codes print as dotted versions", "[unit]") {
   REQUIRE(cudnn_version_text(90102) == "9.1.2");
   REQUIRE(cudnn_version_text(8907) == "8.9.7");
   REQUIRE(cudnn_version_text(0).empty());
-}
-
-TEST_CASE("numbers in notes keep four significant digits unless told otherwise", "[unit]") {
-  REQUIRE(format_number(661.234) == "661.2");
-  REQUIRE(format_number(15000.0) == "1.5e+04");
-  REQUIRE(format_number(0.12345, 3) == "0.123");
 }
 
 TEST_CASE("a profile with cuDNN rows names cuDNN's version; without, the notes say why not",
@@ -262,4 +261,43 @@ TEST_CASE("two or more GPUs with one send_recv size cannot be fitted", "[errors]
                       "calibrate --backend cuda: cannot fit latency and bandwidth of the NCCL "
                       "send_recv rows (1 sizes; the fit needs two, with times rising with "
                       "size)");
+}
+
+TEST_CASE("every attention row a full CUDA run writes is read back, and its kind rows priced",
+          "[unit]") {
+  // Oracle: the strict reader accepts the rows plan.h's attention_row makes for every setting
+  // of the full plan (ours) and of cuDNN's (cudnn), and the cost model reproduces each
+  // sliding-window and dilated row exactly (models/cost.h: kind rows correct the tile price
+  // to their own measurement). Rates are made up, distinct per row.
+  Measurements m = fake("NVIDIA H100 80GB HBM3", 1);
+  m.device.cudnn_version = 91900;
+  double rate = 100;
+  const auto add = [&](const std::vector<AttentionCase>& plan, const std::string& impl) {
+    for (const AttentionCase& a : plan) {
+      for (const bool backward : {false, true}) {
+        AttentionPoint row = attention_row(a, backward);
+        row.impl = impl;
+        row.tflops = rate;
+        rate += 7;
+        row.source = "test";
+        m.attention.push_back(row);
+      }
+    }
+  };
+  add(attention_plan(false), "ours");
+  add(cudnn_attention_plan(false), "cudnn");
+  const Profile p = assemble_profile(options(), m, "2026-11-23");
+  require_round_trip(p);
+  int kind_rows = 0;
+  for (const AttentionPoint& row : p.compute.attention) {
+    if (row.kind.empty()) {
+      continue;
+    }
+    INFO(row.impl << " " << row.pass << " " << row.kind << " d" << row.head_dim);
+    const attnsim::models::CostModel cost(p, row.dtype, row.impl);
+    CHECK(attnsim::models::predicted_tflops(cost, row) == Approx(row.tflops).epsilon(1e-7));
+    ++kind_rows;
+  }
+  // Full plan: ours has one sliding-window and one dilated setting, cuDNN the sliding window.
+  REQUIRE(kind_rows == 2 * 3);
 }
