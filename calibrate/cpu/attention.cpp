@@ -12,22 +12,39 @@ constexpr float kMinusInfinity = -std::numeric_limits<float>::infinity();
 
 // Scores of query tile [i0, i0 + bq) against key tile [j0, j0 + bk), scaled and masked.
 void scores(const HeadMatrix& q, const HeadMatrix& k, Eigen::Index i0, Eigen::Index bq,
-            Eigen::Index j0, Eigen::Index bk, float scale, bool causal, Eigen::MatrixXf& s) {
+            Eigen::Index j0, Eigen::Index bk, float scale, bool causal, Eigen::Index window,
+            Eigen::MatrixXf& s) {
   s.noalias() = q.middleRows(i0, bq) * k.middleRows(j0, bk).transpose();  // (bq, bk)
   s *= scale;
-  if (causal && j0 + bk - 1 > i0) {  // the tile crosses the diagonal
+  const bool crosses_diagonal = causal && j0 + bk - 1 > i0;
+  const bool crosses_band = window > 0 && j0 <= i0 + bq - 1 - window;
+  if (crosses_diagonal || crosses_band) {
     for (Eigen::Index r = 0; r < bq; ++r) {
-      for (Eigen::Index c = std::max<Eigen::Index>(0, i0 + r - j0 + 1); c < bk; ++c) {
-        s(r, c) = kMinusInfinity;  // key j0 + c after query i0 + r
+      for (Eigen::Index c = 0; c < bk; ++c) {
+        const Eigen::Index i = i0 + r;
+        const Eigen::Index j = j0 + c;
+        if ((causal && j > i) || (window > 0 && j <= i - window)) {
+          s(r, c) = kMinusInfinity;
+        }
       }
     }
   }
 }
 
+// The first key of the aligned tile holding the first key query i0 sees.
+Eigen::Index first_key_tile(Eigen::Index i0, Eigen::Index window) {
+  if (window <= 0) {
+    return 0;
+  }
+  const Eigen::Index first = std::max<Eigen::Index>(0, i0 - window + 1);
+  return first / kAttentionTile * kAttentionTile;
+}
+
 }  // namespace
 
 void attention_forward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v, bool causal,
-                       HeadMatrix& o, Eigen::VectorXf& lse) {
+                       HeadMatrix& o, Eigen::VectorXf& lse, Eigen::Index window) {
+  causal = causal || window > 0;
   const Eigen::Index s_tokens = q.rows();
   const Eigen::Index d = q.cols();
   const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
@@ -43,12 +60,15 @@ void attention_forward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatri
     l.setZero(bq);
     acc.setZero(bq, d);
     const Eigen::Index keys = causal ? i0 + bq : s_tokens;  // keys any query of the tile sees
-    for (Eigen::Index j0 = 0; j0 < keys; j0 += kAttentionTile) {
+    for (Eigen::Index j0 = first_key_tile(i0, window); j0 < keys; j0 += kAttentionTile) {
       const Eigen::Index bk = std::min<Eigen::Index>(kAttentionTile, keys - j0);
-      scores(q, k, i0, bq, j0, bk, scale, causal, s);
+      scores(q, k, i0, bq, j0, bk, scale, causal, window, s);
       for (Eigen::Index r = 0; r < bq; ++r) {
-        // The first key tile holds key 0, which every query sees, so m_new is finite.
         const float m_new = std::max(m(r), s.row(r).maxCoeff());
+        if (m_new == kMinusInfinity) {  // the row keeps no key of the tiles so far (a window)
+          s.row(r).setZero();
+          continue;
+        }
         const float correction = std::exp(m(r) - m_new);
         s.row(r) = (s.row(r).array() - m_new).exp().matrix();
         l(r) = l(r) * correction + s.row(r).sum();
@@ -66,7 +86,9 @@ void attention_forward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatri
 
 void attention_backward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v,
                         const HeadMatrix& o, const Eigen::VectorXf& lse, const HeadMatrix& d_o,
-                        bool causal, HeadMatrix& dq, HeadMatrix& dk, HeadMatrix& dv) {
+                        bool causal, HeadMatrix& dq, HeadMatrix& dk, HeadMatrix& dv,
+                        Eigen::Index window) {
+  causal = causal || window > 0;
   const Eigen::Index s_tokens = q.rows();
   const Eigen::Index d = q.cols();
   const auto scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
@@ -82,10 +104,13 @@ void attention_backward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatr
     const Eigen::Index bk = std::min<Eigen::Index>(kAttentionTile, s_tokens - j0);
     dk_tile.setZero(bk, d);
     dv_tile.setZero(bk, d);
-    // Tiles are aligned, so with a causal mask the first query tile that sees key j0 is j0's.
-    for (Eigen::Index i0 = causal ? j0 : 0; i0 < s_tokens; i0 += kAttentionTile) {
+    // Tiles are aligned, so with a causal mask the first query tile that sees key j0 is j0's;
+    // with a window the last query that sees a key of the tile is j0 + bk + window - 2.
+    const Eigen::Index queries =
+        window > 0 ? std::min<Eigen::Index>(s_tokens, j0 + bk + window - 1) : s_tokens;
+    for (Eigen::Index i0 = causal ? j0 : 0; i0 < queries; i0 += kAttentionTile) {
       const Eigen::Index bq = std::min<Eigen::Index>(kAttentionTile, s_tokens - i0);
-      scores(q, k, i0, bq, j0, bk, scale, causal, p);
+      scores(q, k, i0, bq, j0, bk, scale, causal, window, p);
       p = (p.colwise() - lse.segment(i0, bq)).array().exp().matrix();  // P, (bq, bk)
       const auto d_o_i = d_o.middleRows(i0, bq);
       dv_tile.noalias() += p.transpose() * d_o_i;               // (bk, bq)·(bq, d)

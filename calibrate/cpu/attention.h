@@ -5,7 +5,8 @@
 //
 // Symbols: s tokens (seq_q = seq_k = s, queries and keys aligned), d head dim, scale
 // c = 1/sqrt(d), tiles of B = kAttentionTile queries by B keys. Causal: query i sees keys
-// j <= i.
+// j <= i. Sliding window w: query i sees keys i - w < j <= i, and only the tiles holding such
+// pairs are visited.
 // Forward, per query tile i, over the key tiles j it sees:
 //   S = c·Q_i·K_j^T (B x B), masked;  m' = max(m, rowmax S);  P = exp(S - m');
 //   l = l·exp(m - m') + rowsum P;     O_i = diag(exp(m - m'))·O_i + P·V_j;  m = m'
@@ -13,8 +14,8 @@
 // Backward, D = rowsum(dO ∘ O), per key tile j, over the query tiles i that see it:
 //   P = exp(c·Q_i·K_j^T - L_i) (masked);  dV_j += P^T·dO_i;  dP = dO_i·V_j^T;
 //   dS = P ∘ (dP - D_i);  dQ_i += c·dS·K_j;  dK_j += c·dS^T·Q_i.
-// FLOPs (profile.h's convention): forward 4·s²·d (two s x s x d products), backward
-// 10·s²·d = 2.5 x forward (five), both halved when causal.
+// FLOPs (profile.h's convention): forward 4·pairs·d (two products per kept pair), backward
+// 2.5 x forward; pairs s² dense, s²/2 causal, w·s - w(w-1)/2 sliding window.
 #pragma once
 
 #include <Eigen/Core>
@@ -28,14 +29,16 @@ inline constexpr int kAttentionTile = 64;
 using HeadMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// Forward of one head: writes `o` (s x d) and `lse` (s), the log-sum-exp of each query's
-/// scaled scores. Precondition: q, k, v are s x d with s >= 1.
+/// scaled scores. `window` > 0 is a sliding window (causal with it or not). Precondition: q,
+/// k, v are s x d with s >= 1.
 void attention_forward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v, bool causal,
-                       HeadMatrix& o, Eigen::VectorXf& lse);
+                       HeadMatrix& o, Eigen::VectorXf& lse, Eigen::Index window = 0);
 
 /// Backward of one head given the forward's `o` and `lse` and the output gradient `d_o`:
-/// writes dq, dk, dv (s x d).
+/// writes dq, dk, dv (s x d). `window` as for the forward.
 void attention_backward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v,
                         const HeadMatrix& o, const Eigen::VectorXf& lse, const HeadMatrix& d_o,
-                        bool causal, HeadMatrix& dq, HeadMatrix& dk, HeadMatrix& dv);
+                        bool causal, HeadMatrix& dq, HeadMatrix& dk, HeadMatrix& dv,
+                        Eigen::Index window = 0);
 
 }  // namespace attnsim::calibrate::cpu

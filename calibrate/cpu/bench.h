@@ -67,6 +67,7 @@ std::vector<GemmPoint> measure_gemm(Session& s, const std::vector<GemmShape>& sh
 struct AttentionSeries {
   int head_dim = 0;
   bool causal = false;
+  bool window = false;  // a sliding window of a quarter of the length (causal), kind rows
 };
 
 std::vector<AttentionSeries> attention_series();

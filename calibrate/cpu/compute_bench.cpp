@@ -104,7 +104,7 @@ std::vector<GemmPoint> measure_gemm(Session& s, const std::vector<GemmShape>& sh
 }
 
 std::vector<AttentionSeries> attention_series() {
-  return {{64, false}, {64, true}, {128, false}, {128, true}};
+  return {{64, false}, {64, true}, {128, false}, {128, true}, {128, true, true}};
 }
 
 std::vector<std::int64_t> attention_lengths(bool quick) {
@@ -118,8 +118,12 @@ std::vector<AttentionPoint> measure_attention(Session& s) {
   for (const AttentionSeries& series : attention_series()) {
     bool skipping = false;
     for (const std::int64_t len : attention_lengths(s.options->quick)) {
-      const std::string what = std::string(series.causal ? "causal" : "dense") + " d" +
-                               std::to_string(series.head_dim) + " s" + std::to_string(len);
+      const std::int64_t window = series.window ? len / 4 : 0;
+      const std::string what = std::string(series.window   ? "sliding window"
+                                           : series.causal ? "causal"
+                                                           : "dense") +
+                               " d" + std::to_string(series.head_dim) + " s" + std::to_string(len) +
+                               (series.window ? " w" + std::to_string(window) : "");
       if (skipping) {
         s.step("attention", what + " fwd skipped");
         s.step("attention", what + " bwd skipped");
@@ -141,11 +145,12 @@ std::vector<AttentionPoint> measure_attention(Session& s) {
       }
       const std::function<void(int)> forward = [&](int w) {
         Head& x = h[static_cast<std::size_t>(w)];
-        attention_forward(x.q, x.k, x.v, series.causal, x.o, x.lse);
+        attention_forward(x.q, x.k, x.v, series.causal, x.o, x.lse, window);
       };
       const std::function<void(int)> backward = [&](int w) {
         Head& x = h[static_cast<std::size_t>(w)];
-        attention_backward(x.q, x.k, x.v, x.o, x.lse, x.d_o, series.causal, x.dq, x.dk, x.dv);
+        attention_backward(x.q, x.k, x.v, x.o, x.lse, x.d_o, series.causal, x.dq, x.dk, x.dv,
+                           window);
       };
       for (const bool is_backward : {false, true}) {
         const Timing t = s.time([&] { s.compute->run(is_backward ? backward : forward); });
@@ -158,7 +163,12 @@ std::vector<AttentionPoint> measure_attention(Session& s) {
         row.seq_q = len;
         row.seq_k = len;
         row.batch_heads = heads;
-        // FLOPs by profile.h's convention (forward_flops), the backward 2.5 times them.
+        if (series.window) {
+          row.kind = "sliding_window";
+          row.window = window;
+        }
+        // FLOPs of the kept pairs by profile.h's convention (forward_flops), the backward 2.5
+        // times them.
         row.tflops = (is_backward ? 2.5 : 1.0) * forward_flops(row) / t.median_s * 1e-12;
         row.source = "measured: tiled online-softmax reference (" + std::to_string(kAttentionTile) +
                      "x" + std::to_string(kAttentionTile) +

@@ -3,7 +3,9 @@
 // attention: forward output and all three gradients against a plain softmax(QK^T/sqrt(d))V
 // evaluated in double. Accuracy rule (STYLE D10, after FlashAttention's tests): the tiled fp32
 // kernel may be no worse than twice a plain fp32 implementation, both judged against double.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include <catch2/catch.hpp>
@@ -27,14 +29,21 @@ struct Plain {
 
 template <class T>
 Plain<T> plain(const HeadMatrix& qf, const HeadMatrix& kf, const HeadMatrix& vf,
-               const HeadMatrix& dof, bool causal) {
+               const HeadMatrix& dof, bool causal, Eigen::Index window) {
   const Mat<T> q = qf.cast<T>(), k = kf.cast<T>(), v = vf.cast<T>(), d_o = dof.cast<T>();
   const T scale = T(1) / std::sqrt(static_cast<T>(q.cols()));
   Mat<T> p = scale * q * k.transpose();
+  // Query i keeps key j: always (dense), j <= i (causal), i - window < j <= i (window).
+  const auto keeps = [&](Eigen::Index i, Eigen::Index j) {
+    return window > 0 ? i - window < j && j <= i : !causal || j <= i;
+  };
   for (Eigen::Index i = 0; i < p.rows(); ++i) {
-    const T m = causal ? p.row(i).head(i + 1).maxCoeff() : p.row(i).maxCoeff();
+    T m = -std::numeric_limits<T>::infinity();
     for (Eigen::Index j = 0; j < p.cols(); ++j) {
-      p(i, j) = causal && j > i ? T(0) : std::exp(p(i, j) - m);
+      m = keeps(i, j) ? std::max(m, p(i, j)) : m;
+    }
+    for (Eigen::Index j = 0; j < p.cols(); ++j) {
+      p(i, j) = keeps(i, j) ? std::exp(p(i, j) - m) : T(0);
     }
     p.row(i) /= p.row(i).sum();
   }
@@ -71,18 +80,22 @@ double max_abs_diff(const A& a, const B& b) {
 TEST_CASE("the tiled attention reference matches plain attention, forward and backward", "[unit]") {
   // 150 tokens: two full 64-token tiles and a partial one, so the edges and (causal) the
   // diagonal tiles are all exercised; inputs in [-2, 2) give peaked softmax rows.
+  // Windows: 2 (a query and the one before), 37 (inside one tile), 100 (across tiles), 150 (the
+  // whole sequence: causal).
   const Eigen::Index s = 150;
   for (const int d : {32, 64}) {
-    for (const bool causal : {false, true}) {
-      DYNAMIC_SECTION("d " << d << (causal ? " causal" : " dense")) {
+    for (const Eigen::Index window : {-1, 0, 2, 37, 100, 150}) {
+      const bool causal = window >= 0;
+      const Eigen::Index w = std::max<Eigen::Index>(window, 0);
+      DYNAMIC_SECTION("d " << d << (causal ? " causal" : " dense") << " window " << w) {
         const HeadMatrix q = random(s, d, 1), k = random(s, d, 2), v = random(s, d, 3),
                          d_o = random(s, d, 4);
         HeadMatrix o, dq, dk, dv;
         Eigen::VectorXf lse;
-        attention_forward(q, k, v, causal, o, lse);
-        attention_backward(q, k, v, o, lse, d_o, causal, dq, dk, dv);
-        const Plain<double> exact = plain<double>(q, k, v, d_o, causal);
-        const Plain<float> single = plain<float>(q, k, v, d_o, causal);
+        attention_forward(q, k, v, causal, o, lse, w);
+        attention_backward(q, k, v, o, lse, d_o, causal, dq, dk, dv, w);
+        const Plain<double> exact = plain<double>(q, k, v, d_o, causal, w);
+        const Plain<float> single = plain<float>(q, k, v, d_o, causal, w);
         // A small absolute floor: where plain fp32 happens to be exact, ours may still round.
         const double floor = 1e-6;
         CHECK(max_abs_diff(o, exact.o) <= 2 * max_abs_diff(single.o, exact.o) + floor);

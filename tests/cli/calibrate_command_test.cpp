@@ -134,7 +134,7 @@ TEST_CASE("every figure of the calibrated profile is finite, all but two documen
       }
     }
     CHECK(p.compute.gemm.size() >= 2);
-    CHECK(p.compute.attention.size() >= 8);  // both passes of the smallest length, 4 series
+    CHECK(p.compute.attention.size() >= 10);  // both passes of the smallest length, 5 series
     CHECK(p.compute.memory.size() >= 2);
     CHECK(p.comm.links.scale_up.kind == "nvswitch");
     CHECK(p.comm.links.scale_up.latency_us > 0);
@@ -190,6 +190,25 @@ TEST_CASE("the cost model prices GEMMs on a calibrated profile at the measured r
     CHECK(cost.gemm(base->m, base->n, base->k + 1).time.seconds() ==
           Approx(gemm_seconds(cost, p, base->m, base->n, base->k + 1, rate)).epsilon(1e-6));
   }
+}
+
+TEST_CASE("a calibrated profile's sliding-window rows are the cost model's price for them",
+          "[calibrate]") {
+  // Oracle: models/cost.h corrects the tile price of a sliding-window call to the kind rows'
+  // measurement, so each measured row is predicted as itself.
+  const Profile& p = calibrated().p;
+  const attnsim::models::CostModel cost(p, "fp32", "cpu");
+  int rows = 0;
+  for (const attnsim::calibrate::AttentionPoint& row : p.compute.attention) {
+    if (row.kind != "sliding_window") {
+      continue;
+    }
+    INFO(row.pass << " s" << row.seq_q << " w" << row.window << " at " << row.tflops);
+    CHECK(row.window == row.seq_q / 4);
+    CHECK(attnsim::models::predicted_tflops(cost, row) == Approx(row.tflops).epsilon(1e-6));
+    ++rows;
+  }
+  CHECK(rows >= 2);  // both passes of the smallest length at least
 }
 
 TEST_CASE("a scenario beside a calibrated profile names it by relative path and simulates",
