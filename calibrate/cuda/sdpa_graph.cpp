@@ -136,21 +136,34 @@ class Builder {
     graph_.ops.push_back(std::move(op));
   }
 
+  // A diagonal band mask's index of the scores along axis 2 (row) or 3 (col): GEN_INDEX with
+  // an INT32 output, computed in the context's fp32.
+  std::int64_t index(std::int64_t scores_uid, std::int64_t axis) {
+    const char* name = axis == 2 ? "gen_row_index" : "gen_col_index";
+    const std::int64_t out = scores(name, SdpaType::kInt32);
+    pointwise(name, PointwiseMode::kGenIndex, {scores_uid}, out, SdpaType::kFloat32, axis);
+    return out;
+  }
+
+  // A diagonal band mask's output: BINARY_SELECT(scores, mask value, keep).
+  std::int64_t select(std::int64_t scores_uid, std::int64_t keep, float mask_value,
+                      std::string name) {
+    const std::int64_t fill = scalar("negative_inf", mask_value);
+    const std::int64_t out = scores(std::move(name));
+    pointwise("binary_select", PointwiseMode::kBinarySelect, {scores_uid, fill, keep}, out);
+    return out;
+  }
+
   // Causal (top-left, right bound 0): CompositeDiagonalBandMaskNode::expand_node with only a
   // right bound: row = GEN_INDEX axis 2, col = GEN_INDEX axis 3 (INT32 outputs, compute type
   // from the context, fp32), keep = CMP_GE(row, col) (BOOLEAN compute and output),
   // out = BINARY_SELECT(scores, mask value, keep).
   std::int64_t causal_mask(std::int64_t scores_uid, float mask_value) {
-    const std::int64_t row = scores("gen_row_index", SdpaType::kInt32);
-    pointwise("gen_row_index", PointwiseMode::kGenIndex, {scores_uid}, row, SdpaType::kFloat32, 2);
-    const std::int64_t col = scores("gen_col_index", SdpaType::kInt32);
-    pointwise("gen_col_index", PointwiseMode::kGenIndex, {scores_uid}, col, SdpaType::kFloat32, 3);
+    const std::int64_t row = index(scores_uid, 2);
+    const std::int64_t col = index(scores_uid, 3);
     const std::int64_t keep = scores("row>col", SdpaType::kBoolean);
     pointwise("row>col", PointwiseMode::kCmpGe, {row, col}, keep, SdpaType::kBoolean);
-    const std::int64_t fill = scalar("negative_inf", mask_value);
-    const std::int64_t out = scores("right_bound_diagonal_mask::Y");
-    pointwise("binary_select", PointwiseMode::kBinarySelect, {scores_uid, fill, keep}, out);
-    return out;
+    return select(scores_uid, keep, mask_value, "right_bound_diagonal_mask::Y");
   }
 
   // Sliding window (top-left, left bound w), applied to the causal mask's output:
@@ -159,19 +172,14 @@ class Builder {
   // a float for top-left alignment; the ADD computes and outputs in its type), keep =
   // CMP_GT(col + w, row) (BOOLEAN), out = BINARY_SELECT(scores, mask value, keep).
   std::int64_t left_bound_mask(std::int64_t scores_uid, std::int64_t window, float mask_value) {
-    const std::int64_t row = scores("gen_row_index", SdpaType::kInt32);
-    pointwise("gen_row_index", PointwiseMode::kGenIndex, {scores_uid}, row, SdpaType::kFloat32, 2);
-    const std::int64_t col = scores("gen_col_index", SdpaType::kInt32);
-    pointwise("gen_col_index", PointwiseMode::kGenIndex, {scores_uid}, col, SdpaType::kFloat32, 3);
+    const std::int64_t row = index(scores_uid, 2);
+    const std::int64_t col = index(scores_uid, 3);
     const std::int64_t bound = scalar("left_bound", static_cast<float>(window));
     const std::int64_t shifted = scores("col+window");
     pointwise("col+window", PointwiseMode::kAdd, {col, bound}, shifted);
     const std::int64_t keep = scores("col+window>row", SdpaType::kBoolean);
     pointwise("col+window>row", PointwiseMode::kCmpGt, {shifted, row}, keep, SdpaType::kBoolean);
-    const std::int64_t fill = scalar("negative_inf", mask_value);
-    const std::int64_t out = scores("left_bound_diagonal_mask::Y");
-    pointwise("binary_select", PointwiseMode::kBinarySelect, {scores_uid, fill, keep}, out);
-    return out;
+    return select(scores_uid, keep, mask_value, "left_bound_diagonal_mask::Y");
   }
 
   // The graph's mask (attn_score_modifiers.h sliding_window_mask: right bound, then left bound).

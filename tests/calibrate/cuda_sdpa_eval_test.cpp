@@ -24,6 +24,7 @@
 #include "calibrate/cuda/sdpa_graph.h"
 #include "tests/support/attention_check.h"
 #include "tests/support/attention_reference.h"
+#include "tests/support/sdpa_problem.h"
 
 namespace cuda = attnsim::calibrate::cuda;
 namespace kernels = attnsim::kernels;
@@ -250,7 +251,7 @@ class Interpreter {
 
 struct Setting {
   std::string name;
-  bool causal = false;
+  kernels::MaskKind mask = kernels::MaskKind::kDense;
   std::int64_t window = 0;
 };
 
@@ -263,18 +264,9 @@ void check_graphs(const Setting& setting, kernels::DType io, std::uint64_t seed)
   p.seq_q = 48;
   p.seq_k = 48;
   p.head_dim = 16;
-  p.mask.kind = setting.window > 0 ? kernels::MaskKind::kSlidingWindow
-                : setting.causal   ? kernels::MaskKind::kCausal
-                                   : kernels::MaskKind::kDense;
+  p.mask.kind = setting.mask;
   p.mask.window = setting.window;
-  cuda::SdpaShape shape;
-  shape.batch = p.batch;
-  shape.heads = p.heads;
-  shape.seq = p.seq_q;
-  shape.head_dim = p.head_dim;
-  shape.causal = setting.causal;
-  shape.window = setting.window;
-  shape.dtype = io == kernels::DType::kFloat16 ? "fp16" : "bf16";
+  const cuda::SdpaShape shape = attnsim::test::sdpa_shape(p);
 
   std::mt19937_64 rng(seed);
   const auto random = [&] {
@@ -316,11 +308,12 @@ void check_graphs(const Setting& setting, kernels::DType io, std::uint64_t seed)
 
 TEST_CASE("the cuDNN SDPA graphs compute attention and its gradients", "[unit]") {
   // Windows of 1 (each query keeps itself only), 7, and the whole sequence (= causal).
-  const std::vector<Setting> settings = {{"dense", false, 0},
-                                         {"causal", true, 0},
-                                         {"sliding window 1", true, 1},
-                                         {"sliding window 7", true, 7},
-                                         {"sliding window 48", true, 48}};
+  const std::vector<Setting> settings = {
+      {"dense", kernels::MaskKind::kDense, 0},
+      {"causal", kernels::MaskKind::kCausal, 0},
+      {"sliding window 1", kernels::MaskKind::kSlidingWindow, 1},
+      {"sliding window 7", kernels::MaskKind::kSlidingWindow, 7},
+      {"sliding window 48", kernels::MaskKind::kSlidingWindow, 48}};
   std::uint64_t seed = 1;
   for (const kernels::DType io : {kernels::DType::kBFloat16, kernels::DType::kFloat16}) {
     for (const Setting& s : settings) {

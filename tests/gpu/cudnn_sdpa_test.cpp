@@ -23,6 +23,7 @@
 #include "tests/gpu/device_buffer.h"
 #include "tests/support/attention_check.h"
 #include "tests/support/attention_reference.h"
+#include "tests/support/sdpa_problem.h"
 
 namespace cuda = attnsim::calibrate::cuda;
 namespace kernels = attnsim::kernels;
@@ -55,14 +56,7 @@ void run_case(cudnnHandle_t handle, const Setting& setting, kernels::DType t, in
   p.head_dim = d;
   p.mask.kind = setting.mask;
   p.mask.window = setting.window;
-  cuda::SdpaShape shape;
-  shape.batch = p.batch;
-  shape.heads = p.heads;
-  shape.seq = p.seq_q;
-  shape.head_dim = d;
-  shape.causal = setting.mask != kernels::MaskKind::kDense;
-  shape.window = setting.window;
-  shape.dtype = t == kernels::DType::kFloat16 ? "fp16" : "bf16";
+  const cuda::SdpaShape shape = attnsim::test::sdpa_shape(p);
   REQUIRE(cuda::sdpa_unsupported(shape).empty());
 
   const int version = static_cast<int>(cudnnGetVersion());
