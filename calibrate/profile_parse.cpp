@@ -29,6 +29,7 @@ const std::vector<std::string> dtype_names = {"bf16", "fp16", "fp32", "fp8", "tf
 const std::vector<std::string> impl_names = {"cpu", "cudnn", "fa2", "fa3", "ours", "triton"};
 const std::vector<std::string> pass_names = {"bwd", "fwd", "fwd_bwd"};
 const std::vector<std::string> kind_names = {"dilated", "sliding_window"};
+constexpr std::int64_t kMaxMaskTokens = std::int64_t{1} << 31;
 const std::vector<std::string> algo_names = {"default", "nvls", "nvlstree", "pat", "ring", "tree"};
 const std::vector<std::string> proto_names = {"default", "ll", "ll128", "simple"};
 const std::vector<std::string> source_names = {"measured", "published"};
@@ -174,6 +175,9 @@ AttentionPoint parse_attention(const Node& n, const Context& ctx) {
     if (a.seq_k != a.seq_q) {
       n.child("seq_k").fail("seq_q (" + std::to_string(a.seq_q) + ") for a " + a.kind +
                             " row (self-attention)");
+    }
+    if (a.seq_q > kMaxMaskTokens) {  // what models/attention/mask.h counts
+      n.child("seq_q").fail("at most 2^31 tokens for a " + a.kind + " row");
     }
   }
   if (a.kind == "sliding_window") {

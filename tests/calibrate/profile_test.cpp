@@ -416,6 +416,11 @@ TEST_CASE("attention rows of a mask kind are checked field by field", "[errors]"
   REQUIRE_THROWS_WITH(parse("k.json", row(kDilatedRow, R"("seq_k": 8192)", R"("seq_k": 4096)")),
                       "k.json: /compute/attention/0/seq_k: expected seq_q (8192) for a dilated "
                       "row (self-attention), got 4096");
+  REQUIRE_THROWS_WITH(
+      parse("k.json", row(kWindowRow, R"("seq_q": 4096, "seq_k": 4096)",
+                          R"("seq_q": 4294967296, "seq_k": 4294967296)")),
+      "k.json: /compute/attention/0/seq_q: expected at most 2^31 tokens for a sliding_window "
+      "row, got 4294967296");
   // The parameters of one kind are unknown keys on rows of another.
   REQUIRE_THROWS_WITH(parse("k.json", row(kDilatedRow, R"("kind": "dilated")",
                                           R"("kind": "dilated", "window": 8)")),
