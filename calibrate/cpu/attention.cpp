@@ -40,6 +40,22 @@ Eigen::Index first_key_tile(Eigen::Index i0, Eigen::Index window) {
   return first / kAttentionTile * kAttentionTile;
 }
 
+// Rows t0, t0 + rate, ..., t0 + (count - 1)·rate of x.
+HeadMatrix gather(const HeadMatrix& x, Eigen::Index t0, Eigen::Index count, Eigen::Index rate) {
+  HeadMatrix g(count, x.cols());
+  for (Eigen::Index j = 0; j < count; ++j) {
+    g.row(j) = x.row(t0 + rate * j);
+  }
+  return g;
+}
+
+// The inverse: writes g's rows to those rows of x.
+void scatter(const HeadMatrix& g, Eigen::Index t0, Eigen::Index rate, HeadMatrix& x) {
+  for (Eigen::Index j = 0; j < g.rows(); ++j) {
+    x.row(t0 + rate * j) = g.row(j);
+  }
+}
+
 }  // namespace
 
 void attention_forward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v, bool causal,
@@ -121,6 +137,49 @@ void attention_backward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatr
     }
     dk.middleRows(j0, bk) = dk_tile;
     dv.middleRows(j0, bk) = dv_tile;
+  }
+}
+
+void dilated_attention_forward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v,
+                               Eigen::Index segment, Eigen::Index rate, bool causal, HeadMatrix& o,
+                               Eigen::VectorXf& lse) {
+  const Eigen::Index count = segment / rate;  // rows of a segment in the branch
+  o.setZero(q.rows(), q.cols());
+  lse.setConstant(q.rows(), kMinusInfinity);
+  HeadMatrix og;
+  Eigen::VectorXf lse_g;
+  for (Eigen::Index t0 = 0; t0 < q.rows(); t0 += segment) {
+    attention_forward(gather(q, t0, count, rate), gather(k, t0, count, rate),
+                      gather(v, t0, count, rate), causal, og, lse_g);
+    scatter(og, t0, rate, o);
+    for (Eigen::Index j = 0; j < count; ++j) {
+      lse(t0 + rate * j) = lse_g(j);
+    }
+  }
+}
+
+void dilated_attention_backward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v,
+                                const HeadMatrix& o, const Eigen::VectorXf& lse,
+                                const HeadMatrix& d_o, Eigen::Index segment, Eigen::Index rate,
+                                bool causal, HeadMatrix& dq, HeadMatrix& dk, HeadMatrix& dv) {
+  const Eigen::Index count = segment / rate;
+  dq.setZero(q.rows(), q.cols());
+  dk.setZero(k.rows(), k.cols());
+  dv.setZero(v.rows(), v.cols());
+  HeadMatrix dq_g;
+  HeadMatrix dk_g;
+  HeadMatrix dv_g;
+  Eigen::VectorXf lse_g(count);
+  for (Eigen::Index t0 = 0; t0 < q.rows(); t0 += segment) {
+    for (Eigen::Index j = 0; j < count; ++j) {
+      lse_g(j) = lse(t0 + rate * j);
+    }
+    attention_backward(gather(q, t0, count, rate), gather(k, t0, count, rate),
+                       gather(v, t0, count, rate), gather(o, t0, count, rate), lse_g,
+                       gather(d_o, t0, count, rate), causal, dq_g, dk_g, dv_g);
+    scatter(dq_g, t0, rate, dq);
+    scatter(dk_g, t0, rate, dk);
+    scatter(dv_g, t0, rate, dv);
   }
 }
 

@@ -15,7 +15,8 @@
 //   P = exp(c·Q_i·K_j^T - L_i) (masked);  dV_j += P^T·dO_i;  dP = dO_i·V_j^T;
 //   dS = P ∘ (dP - D_i);  dQ_i += c·dS·K_j;  dK_j += c·dS^T·Q_i.
 // FLOPs (profile.h's convention): forward 4·pairs·d (two products per kept pair), backward
-// 2.5 x forward; pairs s² dense, s²/2 causal, w·s - w(w-1)/2 sliding window.
+// 2.5 x forward; pairs s² dense, s²/2 causal, w·s - w(w-1)/2 sliding window, s·w/r² (halved
+// when causal) for a dilated branch of segment w and rate r.
 #pragma once
 
 #include <Eigen/Core>
@@ -40,5 +41,21 @@ void attention_backward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatr
                         const HeadMatrix& o, const Eigen::VectorXf& lse, const HeadMatrix& d_o,
                         bool causal, HeadMatrix& dq, HeadMatrix& dk, HeadMatrix& dv,
                         Eigen::Index window = 0);
+
+/// One LongNet branch of one head, run the way LongNet implementations run it (gather, dense
+/// attention, scatter): in every segment of `segment` tokens (dividing s) the rows t with
+/// t ≡ 0 (mod `rate`, dividing the segment) are gathered into a dense segment/rate-token
+/// problem that attention_forward solves (causal or not), and the results are scattered back.
+/// The other rows keep no key: O = 0 and LSE = -inf.
+void dilated_attention_forward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v,
+                               Eigen::Index segment, Eigen::Index rate, bool causal, HeadMatrix& o,
+                               Eigen::VectorXf& lse);
+
+/// The backward of dilated_attention_forward: gathered per segment, attention_backward, and
+/// scattered back; rows outside the branch get no gradient.
+void dilated_attention_backward(const HeadMatrix& q, const HeadMatrix& k, const HeadMatrix& v,
+                                const HeadMatrix& o, const Eigen::VectorXf& lse,
+                                const HeadMatrix& d_o, Eigen::Index segment, Eigen::Index rate,
+                                bool causal, HeadMatrix& dq, HeadMatrix& dk, HeadMatrix& dv);
 
 }  // namespace attnsim::calibrate::cpu

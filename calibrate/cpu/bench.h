@@ -67,7 +67,9 @@ std::vector<GemmPoint> measure_gemm(Session& s, const std::vector<GemmShape>& sh
 struct AttentionSeries {
   int head_dim = 0;
   bool causal = false;
-  bool window = false;  // a sliding window of a quarter of the length (causal), kind rows
+  /// "" dense or causal; "sliding_window" (causal, window = a quarter of the length) or
+  /// "dilated" (one LongNet branch, segment = a quarter of the length, rate 4): kind rows.
+  std::string kind;
 };
 
 std::vector<AttentionSeries> attention_series();

@@ -104,7 +104,12 @@ std::vector<GemmPoint> measure_gemm(Session& s, const std::vector<GemmShape>& sh
 }
 
 std::vector<AttentionSeries> attention_series() {
-  return {{64, false}, {64, true}, {128, false}, {128, true}, {128, true, true}};
+  return {{64, false, ""},
+          {64, true, ""},
+          {128, false, ""},
+          {128, true, ""},
+          {128, true, "sliding_window"},
+          {128, false, "dilated"}};
 }
 
 std::vector<std::int64_t> attention_lengths(bool quick) {
@@ -118,12 +123,21 @@ std::vector<AttentionPoint> measure_attention(Session& s) {
   for (const AttentionSeries& series : attention_series()) {
     bool skipping = false;
     for (const std::int64_t len : attention_lengths(s.options->quick)) {
-      const std::int64_t window = series.window ? len / 4 : 0;
-      const std::string what = std::string(series.window   ? "sliding window"
-                                           : series.causal ? "causal"
-                                                           : "dense") +
-                               " d" + std::to_string(series.head_dim) + " s" + std::to_string(len) +
-                               (series.window ? " w" + std::to_string(window) : "");
+      // A quarter of the length: the window, or the dilated segment (at rate 4).
+      const std::int64_t quarter = len / 4;
+      const std::int64_t window = series.kind == "sliding_window" ? quarter : 0;
+      constexpr std::int64_t kRate = 4;
+      std::string what = series.kind == "sliding_window" ? "sliding window"
+                         : series.kind == "dilated"      ? "dilated"
+                         : series.causal                 ? "causal"
+                                                         : "dense";
+      what += " d" + std::to_string(series.head_dim) + " s" + std::to_string(len);
+      if (series.kind == "sliding_window") {
+        what += " w" + std::to_string(window);
+      }
+      if (series.kind == "dilated") {
+        what += " w" + std::to_string(quarter) + " r" + std::to_string(kRate);
+      }
       if (skipping) {
         s.step("attention", what + " fwd skipped");
         s.step("attention", what + " bwd skipped");
@@ -143,14 +157,24 @@ std::vector<AttentionPoint> measure_attention(Session& s) {
           fill_uniform(*inputs[j], 10 * i + j);
         }
       }
+      const bool dilated = series.kind == "dilated";
       const std::function<void(int)> forward = [&](int w) {
         Head& x = h[static_cast<std::size_t>(w)];
-        attention_forward(x.q, x.k, x.v, series.causal, x.o, x.lse, window);
+        if (dilated) {
+          dilated_attention_forward(x.q, x.k, x.v, quarter, kRate, series.causal, x.o, x.lse);
+        } else {
+          attention_forward(x.q, x.k, x.v, series.causal, x.o, x.lse, window);
+        }
       };
       const std::function<void(int)> backward = [&](int w) {
         Head& x = h[static_cast<std::size_t>(w)];
-        attention_backward(x.q, x.k, x.v, x.o, x.lse, x.d_o, series.causal, x.dq, x.dk, x.dv,
-                           window);
+        if (dilated) {
+          dilated_attention_backward(x.q, x.k, x.v, x.o, x.lse, x.d_o, quarter, kRate,
+                                     series.causal, x.dq, x.dk, x.dv);
+        } else {
+          attention_backward(x.q, x.k, x.v, x.o, x.lse, x.d_o, series.causal, x.dq, x.dk, x.dv,
+                             window);
+        }
       };
       for (const bool is_backward : {false, true}) {
         const Timing t = s.time([&] { s.compute->run(is_backward ? backward : forward); });
@@ -163,17 +187,22 @@ std::vector<AttentionPoint> measure_attention(Session& s) {
         row.seq_q = len;
         row.seq_k = len;
         row.batch_heads = heads;
-        if (series.window) {
-          row.kind = "sliding_window";
+        row.kind = series.kind;
+        if (series.kind == "sliding_window") {
           row.window = window;
+        }
+        if (dilated) {
+          row.segment_length = quarter;
+          row.dilation_rate = kRate;
         }
         // FLOPs of the kept pairs by profile.h's convention (forward_flops), the backward 2.5
         // times them.
         row.tflops = (is_backward ? 2.5 : 1.0) * forward_flops(row) / t.median_s * 1e-12;
-        row.source = "measured: tiled online-softmax reference (" + std::to_string(kAttentionTile) +
-                     "x" + std::to_string(kAttentionTile) +
-                     " tiles, Eigen), one head per thread on " + workers_text(s) + ", " +
-                     runs_text(t);
+        row.source = std::string(dilated ? "measured: gather per segment, " : "measured: ") +
+                     "tiled online-softmax reference (" + std::to_string(kAttentionTile) + "x" +
+                     std::to_string(kAttentionTile) + " tiles, Eigen)" +
+                     (dilated ? ", scatter" : "") + ", one head per thread on " + workers_text(s) +
+                     ", " + runs_text(t);
         rows.push_back(std::move(row));
         skipping = skipping || s.ends_series(t);
         s.step("attention", what + " " + (is_backward ? "bwd" : "fwd"));

@@ -5,8 +5,11 @@
 // kernel may be no worse than twice a plain fp32 implementation, both judged against double.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -14,6 +17,8 @@
 
 using attnsim::calibrate::cpu::attention_backward;
 using attnsim::calibrate::cpu::attention_forward;
+using attnsim::calibrate::cpu::dilated_attention_backward;
+using attnsim::calibrate::cpu::dilated_attention_forward;
 using attnsim::calibrate::cpu::HeadMatrix;
 
 namespace {
@@ -27,16 +32,16 @@ struct Plain {
   Mat<T> o, dq, dk, dv;
 };
 
+// Whether query i keeps key j.
+using Keeps = std::function<bool(Eigen::Index, Eigen::Index)>;
+
+// Plain attention in precision T; a row that keeps no key gets O = 0 and no gradient.
 template <class T>
 Plain<T> plain(const HeadMatrix& qf, const HeadMatrix& kf, const HeadMatrix& vf,
-               const HeadMatrix& dof, bool causal, Eigen::Index window) {
+               const HeadMatrix& dof, const Keeps& keeps) {
   const Mat<T> q = qf.cast<T>(), k = kf.cast<T>(), v = vf.cast<T>(), d_o = dof.cast<T>();
   const T scale = T(1) / std::sqrt(static_cast<T>(q.cols()));
   Mat<T> p = scale * q * k.transpose();
-  // Query i keeps key j: always (dense), j <= i (causal), i - window < j <= i (window).
-  const auto keeps = [&](Eigen::Index i, Eigen::Index j) {
-    return window > 0 ? i - window < j && j <= i : !causal || j <= i;
-  };
   for (Eigen::Index i = 0; i < p.rows(); ++i) {
     T m = -std::numeric_limits<T>::infinity();
     for (Eigen::Index j = 0; j < p.cols(); ++j) {
@@ -45,7 +50,9 @@ Plain<T> plain(const HeadMatrix& qf, const HeadMatrix& kf, const HeadMatrix& vf,
     for (Eigen::Index j = 0; j < p.cols(); ++j) {
       p(i, j) = keeps(i, j) ? std::exp(p(i, j) - m) : T(0);
     }
-    p.row(i) /= p.row(i).sum();
+    if (p.row(i).sum() > 0) {
+      p.row(i) /= p.row(i).sum();
+    }
   }
   Plain<T> r;
   r.o = p * v;
@@ -94,8 +101,12 @@ TEST_CASE("the tiled attention reference matches plain attention, forward and ba
         Eigen::VectorXf lse;
         attention_forward(q, k, v, causal, o, lse, w);
         attention_backward(q, k, v, o, lse, d_o, causal, dq, dk, dv, w);
-        const Plain<double> exact = plain<double>(q, k, v, d_o, causal, w);
-        const Plain<float> single = plain<float>(q, k, v, d_o, causal, w);
+        // Query i keeps key j: always (dense), j <= i (causal), i - w < j <= i (window).
+        const Keeps keeps = [&](Eigen::Index i, Eigen::Index j) {
+          return w > 0 ? i - w < j && j <= i : !causal || j <= i;
+        };
+        const Plain<double> exact = plain<double>(q, k, v, d_o, keeps);
+        const Plain<float> single = plain<float>(q, k, v, d_o, keeps);
         // A small absolute floor: where plain fp32 happens to be exact, ours may still round.
         const double floor = 1e-6;
         CHECK(max_abs_diff(o, exact.o) <= 2 * max_abs_diff(single.o, exact.o) + floor);
@@ -105,6 +116,47 @@ TEST_CASE("the tiled attention reference matches plain attention, forward and ba
         // And the comparison is not vacuous: outputs are of order one.
         CHECK(exact.o.cwiseAbs().maxCoeff() > 0.1);
         CHECK(exact.dq.cwiseAbs().maxCoeff() > 0.1);
+      }
+    }
+  }
+}
+
+TEST_CASE("a dilated branch through gather, tiled attention and scatter matches plain attention",
+          "[unit]") {
+  // Oracle: plain attention with LongNet's branch mask (mask.h: same segment, both positions
+  // ≡ 0 mod r, and k <= q when causal). Rows outside the branch keep nothing: O = 0, LSE =
+  // -inf, no gradient. 144 tokens: segments of 48 at rate 4 (12 rows each, within a tile), and
+  // one segment of 144 at rate 2 (72 rows, two tiles).
+  const Eigen::Index s = 144;
+  for (const auto& [w, r] : std::vector<std::pair<Eigen::Index, Eigen::Index>>{{48, 4}, {144, 2}}) {
+    for (const bool causal : {false, true}) {
+      DYNAMIC_SECTION("w " << w << " r " << r << (causal ? " causal" : "")) {
+        const int d = 32;
+        const HeadMatrix q = random(s, d, 5), k = random(s, d, 6), v = random(s, d, 7),
+                         d_o = random(s, d, 8);
+        HeadMatrix o, dq, dk, dv;
+        Eigen::VectorXf lse;
+        dilated_attention_forward(q, k, v, w, r, causal, o, lse);
+        dilated_attention_backward(q, k, v, o, lse, d_o, w, r, causal, dq, dk, dv);
+        const Keeps keeps = [&](Eigen::Index i, Eigen::Index j) {
+          return i / w == j / w && i % r == 0 && j % r == 0 && (!causal || j <= i);
+        };
+        const Plain<double> exact = plain<double>(q, k, v, d_o, keeps);
+        const Plain<float> single = plain<float>(q, k, v, d_o, keeps);
+        const double floor = 1e-6;
+        CHECK(max_abs_diff(o, exact.o) <= 2 * max_abs_diff(single.o, exact.o) + floor);
+        CHECK(max_abs_diff(dq, exact.dq) <= 2 * max_abs_diff(single.dq, exact.dq) + floor);
+        CHECK(max_abs_diff(dk, exact.dk) <= 2 * max_abs_diff(single.dk, exact.dk) + floor);
+        CHECK(max_abs_diff(dv, exact.dv) <= 2 * max_abs_diff(single.dv, exact.dv) + floor);
+        CHECK(exact.o.cwiseAbs().maxCoeff() > 0.1);
+        CHECK(exact.dq.cwiseAbs().maxCoeff() > 0.1);
+        for (Eigen::Index i = 1; i < s; i += r) {  // a row outside the branch
+          CHECK(std::isinf(lse(i)));
+          CHECK(lse(i) < 0);
+          CHECK(o.row(i).isZero(0));
+          CHECK(dq.row(i).isZero(0));
+        }
+        CHECK(std::isfinite(lse(0)));
       }
     }
   }

@@ -134,7 +134,7 @@ TEST_CASE("every figure of the calibrated profile is finite, all but two documen
       }
     }
     CHECK(p.compute.gemm.size() >= 2);
-    CHECK(p.compute.attention.size() >= 10);  // both passes of the smallest length, 5 series
+    CHECK(p.compute.attention.size() >= 12);  // both passes of the smallest length, 6 series
     CHECK(p.compute.memory.size() >= 2);
     CHECK(p.comm.links.scale_up.kind == "nvswitch");
     CHECK(p.comm.links.scale_up.latency_us > 0);
@@ -192,23 +192,29 @@ TEST_CASE("the cost model prices GEMMs on a calibrated profile at the measured r
   }
 }
 
-TEST_CASE("a calibrated profile's sliding-window rows are the cost model's price for them",
+TEST_CASE("a calibrated profile's sliding-window and dilated rows are priced as measured",
           "[calibrate]") {
-  // Oracle: models/cost.h corrects the tile price of a sliding-window call to the kind rows'
-  // measurement, so each measured row is predicted as itself.
+  // Oracle: models/cost.h corrects the tile price of a sliding-window or dilated call to the
+  // kind rows' measurement, so each measured row is predicted as itself.
   const Profile& p = calibrated().p;
   const attnsim::models::CostModel cost(p, "fp32", "cpu");
-  int rows = 0;
+  std::map<std::string, int> rows;
   for (const attnsim::calibrate::AttentionPoint& row : p.compute.attention) {
-    if (row.kind != "sliding_window") {
+    if (row.kind.empty()) {
       continue;
     }
-    INFO(row.pass << " s" << row.seq_q << " w" << row.window << " at " << row.tflops);
-    CHECK(row.window == row.seq_q / 4);
+    INFO(row.kind << " " << row.pass << " s" << row.seq_q << " at " << row.tflops);
+    if (row.kind == "sliding_window") {
+      CHECK(row.window == row.seq_q / 4);
+    } else {
+      CHECK(row.segment_length == row.seq_q / 4);
+      CHECK(row.dilation_rate == 4);
+    }
     CHECK(attnsim::models::predicted_tflops(cost, row) == Approx(row.tflops).epsilon(1e-6));
-    ++rows;
+    ++rows[row.kind];
   }
-  CHECK(rows >= 2);  // both passes of the smallest length at least
+  CHECK(rows["sliding_window"] >= 2);  // both passes of the smallest length at least
+  CHECK(rows["dilated"] >= 2);
 }
 
 TEST_CASE("a scenario beside a calibrated profile names it by relative path and simulates",
