@@ -192,40 +192,42 @@ double CostModel::Tables::gemm_rate_without_rows() const {
   return gemm_best_measured ? gemm_best : peak * kAssumedGemmEfficiency;
 }
 
-const Series* CostModel::Tables::nearest(bool backward, bool causal, int head_dim) const {
-  const Series* best = nullptr;
+namespace {
+
+// The item of `items` that `matches` accepts with the head dim nearest `head_dim` (log
+// distance); ties (a head dim at the geometric mean of two) go to the larger head dim.
+template <class T, class Matches>
+const T* nearest_head_dim(const std::vector<T>& items, int head_dim, Matches matches) {
+  const T* best = nullptr;
   double best_distance = 0;
-  for (const Series& s : series) {
-    if (s.backward != backward || s.causal != causal) {
+  for (const T& item : items) {
+    if (!matches(item)) {
       continue;
     }
-    const double distance = std::abs(std::log(static_cast<double>(s.head_dim) / head_dim));
-    // Ties (a head dim at the geometric mean of two) go to the larger head dim.
+    const double distance = std::abs(std::log(static_cast<double>(item.head_dim) / head_dim));
     if (best == nullptr || distance < best_distance ||
-        (distance == best_distance && s.head_dim > best->head_dim)) {
-      best = &s;
+        (distance == best_distance && item.head_dim > best->head_dim)) {
+      best = &item;
       best_distance = distance;
     }
   }
   return best;
 }
 
+}  // namespace
+
+const Series* CostModel::Tables::nearest(bool backward, bool causal, int head_dim) const {
+  return nearest_head_dim(series, head_dim, [&](const Series& s) {
+    return s.backward == backward && s.causal == causal;
+  });
+}
+
 std::optional<std::pair<double, bool>> CostModel::Tables::correction(const std::string& kind,
                                                                      bool backward, int head_dim,
                                                                      double x) const {
-  const Correction* best = nullptr;
-  double best_distance = 0;
-  for (const Correction& c : corrections) {
-    if (c.kind != kind || c.backward != backward) {
-      continue;
-    }
-    const double distance = std::abs(std::log(static_cast<double>(c.head_dim) / head_dim));
-    if (best == nullptr || distance < best_distance ||
-        (distance == best_distance && c.head_dim > best->head_dim)) {
-      best = &c;
-      best_distance = distance;
-    }
-  }
+  const Correction* best = nearest_head_dim(corrections, head_dim, [&](const Correction& c) {
+    return c.kind == kind && c.backward == backward;
+  });
   if (best == nullptr) {
     return std::nullopt;
   }

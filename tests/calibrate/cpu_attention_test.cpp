@@ -82,6 +82,20 @@ double max_abs_diff(const A& a, const B& b) {
   return (a.template cast<double>() - b.template cast<double>()).cwiseAbs().maxCoeff();
 }
 
+// The accuracy rule above for O and the three gradients, and that the comparison is not
+// vacuous: the exact outputs are of order one.
+void check_against(const HeadMatrix& o, const HeadMatrix& dq, const HeadMatrix& dk,
+                   const HeadMatrix& dv, const Plain<double>& exact, const Plain<float>& single) {
+  // A small absolute floor: where plain fp32 happens to be exact, ours may still round.
+  const double floor = 1e-6;
+  CHECK(max_abs_diff(o, exact.o) <= 2 * max_abs_diff(single.o, exact.o) + floor);
+  CHECK(max_abs_diff(dq, exact.dq) <= 2 * max_abs_diff(single.dq, exact.dq) + floor);
+  CHECK(max_abs_diff(dk, exact.dk) <= 2 * max_abs_diff(single.dk, exact.dk) + floor);
+  CHECK(max_abs_diff(dv, exact.dv) <= 2 * max_abs_diff(single.dv, exact.dv) + floor);
+  CHECK(exact.o.cwiseAbs().maxCoeff() > 0.1);
+  CHECK(exact.dq.cwiseAbs().maxCoeff() > 0.1);
+}
+
 }  // namespace
 
 TEST_CASE("the tiled attention reference matches plain attention, forward and backward", "[unit]") {
@@ -107,15 +121,7 @@ TEST_CASE("the tiled attention reference matches plain attention, forward and ba
         };
         const Plain<double> exact = plain<double>(q, k, v, d_o, keeps);
         const Plain<float> single = plain<float>(q, k, v, d_o, keeps);
-        // A small absolute floor: where plain fp32 happens to be exact, ours may still round.
-        const double floor = 1e-6;
-        CHECK(max_abs_diff(o, exact.o) <= 2 * max_abs_diff(single.o, exact.o) + floor);
-        CHECK(max_abs_diff(dq, exact.dq) <= 2 * max_abs_diff(single.dq, exact.dq) + floor);
-        CHECK(max_abs_diff(dk, exact.dk) <= 2 * max_abs_diff(single.dk, exact.dk) + floor);
-        CHECK(max_abs_diff(dv, exact.dv) <= 2 * max_abs_diff(single.dv, exact.dv) + floor);
-        // And the comparison is not vacuous: outputs are of order one.
-        CHECK(exact.o.cwiseAbs().maxCoeff() > 0.1);
-        CHECK(exact.dq.cwiseAbs().maxCoeff() > 0.1);
+        check_against(o, dq, dk, dv, exact, single);
       }
     }
   }
@@ -143,13 +149,7 @@ TEST_CASE("a dilated branch through gather, tiled attention and scatter matches 
         };
         const Plain<double> exact = plain<double>(q, k, v, d_o, keeps);
         const Plain<float> single = plain<float>(q, k, v, d_o, keeps);
-        const double floor = 1e-6;
-        CHECK(max_abs_diff(o, exact.o) <= 2 * max_abs_diff(single.o, exact.o) + floor);
-        CHECK(max_abs_diff(dq, exact.dq) <= 2 * max_abs_diff(single.dq, exact.dq) + floor);
-        CHECK(max_abs_diff(dk, exact.dk) <= 2 * max_abs_diff(single.dk, exact.dk) + floor);
-        CHECK(max_abs_diff(dv, exact.dv) <= 2 * max_abs_diff(single.dv, exact.dv) + floor);
-        CHECK(exact.o.cwiseAbs().maxCoeff() > 0.1);
-        CHECK(exact.dq.cwiseAbs().maxCoeff() > 0.1);
+        check_against(o, dq, dk, dv, exact, single);
         for (Eigen::Index i = 1; i < s; i += r) {  // a row outside the branch
           CHECK(std::isinf(lse(i)));
           CHECK(lse(i) < 0);

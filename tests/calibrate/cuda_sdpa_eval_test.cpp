@@ -256,16 +256,8 @@ struct Setting {
 };
 
 void check_graphs(const Setting& setting, kernels::DType io, std::uint64_t seed) {
-  kernels::AttentionProblem p;
-  p.dtype = io;
-  p.batch = 2;
-  p.heads = 3;
-  p.kv_heads = 3;
-  p.seq_q = 48;
-  p.seq_k = 48;
-  p.head_dim = 16;
-  p.mask.kind = setting.mask;
-  p.mask.window = setting.window;
+  const kernels::AttentionProblem p =
+      attnsim::test::sdpa_test_problem(io, 48, 16, setting.mask, setting.window);
   const cuda::SdpaShape shape = attnsim::test::sdpa_shape(p);
 
   std::mt19937_64 rng(seed);

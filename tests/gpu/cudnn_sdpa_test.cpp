@@ -46,16 +46,8 @@ struct Setting {
 
 void run_case(cudnnHandle_t handle, const Setting& setting, kernels::DType t, int d,
               std::uint64_t seed) {
-  kernels::AttentionProblem p;
-  p.dtype = t;
-  p.batch = 2;
-  p.heads = 3;
-  p.kv_heads = 3;
-  p.seq_q = 256;
-  p.seq_k = 256;
-  p.head_dim = d;
-  p.mask.kind = setting.mask;
-  p.mask.window = setting.window;
+  const kernels::AttentionProblem p =
+      attnsim::test::sdpa_test_problem(t, 256, d, setting.mask, setting.window);
   const cuda::SdpaShape shape = attnsim::test::sdpa_shape(p);
   REQUIRE(cuda::sdpa_unsupported(shape).empty());
 
