@@ -155,7 +155,7 @@ struct CostModel::Tables {
   // Measured corrections of the tile price for masks with rows of their own (cost.h):
   // x = tile size of the row's call, y = model time / measured time.
   struct Correction {
-    std::string kind;  // "sliding_window", "dilated"
+    AttentionKind kind = AttentionKind::kSlidingWindow;  // or kDilated
     bool backward = false;
     int head_dim = 0;
     LogLogTable factors;
@@ -164,8 +164,8 @@ struct CostModel::Tables {
   std::vector<Correction> corrections;
 
   // The correction for a call, or nullopt: (factor, whether a row used was extrapolated).
-  std::optional<std::pair<double, bool>> correction(const std::string& kind, bool backward,
-                                                    int head_dim, double x) const;
+  std::optional<std::pair<double, bool>> correction(AttentionKind kind, bool backward, int head_dim,
+                                                    double x) const;
 
   std::pair<double, bool> hbm_rate(double bytes) const;
   double gemm_rate_without_rows() const;
@@ -222,7 +222,7 @@ const Series* CostModel::Tables::nearest(bool backward, bool causal, int head_di
   });
 }
 
-std::optional<std::pair<double, bool>> CostModel::Tables::correction(const std::string& kind,
+std::optional<std::pair<double, bool>> CostModel::Tables::correction(AttentionKind kind,
                                                                      bool backward, int head_dim,
                                                                      double x) const {
   const Correction* best = nearest_head_dim(corrections, head_dim, [&](const Correction& c) {
@@ -272,6 +272,14 @@ Curve CostModel::Tables::resolve(bool backward, bool causal, int head_dim) const
 
 namespace {
 
+// The mask of `row`: kSlidingWindow or kDilated for a kind row, else kDense (a dense or causal
+// row, which `causal` tells apart).
+AttentionKind row_kind(const calibrate::AttentionPoint& row) {
+  return row.kind == "sliding_window" ? AttentionKind::kSlidingWindow
+         : row.kind == "dilated"      ? AttentionKind::kDilated
+                                      : AttentionKind::kDense;
+}
+
 // The dense sub-problems mask.h says the call of `row` runs (one head; the mask's tiles):
 // dense and causal rows are one seq_q x seq_k tile.
 MaskBlock row_tiles(const calibrate::AttentionPoint& row) {
@@ -283,11 +291,10 @@ MaskBlock row_tiles(const calibrate::AttentionPoint& row) {
     return whole;
   }
   AttentionSpec spec;
-  if (row.kind == "sliding_window") {
-    spec.kind = AttentionKind::kSlidingWindow;
+  spec.kind = row_kind(row);
+  if (spec.kind == AttentionKind::kSlidingWindow) {
     spec.window = row.window;
   } else {
-    spec.kind = AttentionKind::kDilated;
     spec.segment_lengths = {row.segment_length};
     spec.dilation_rates = {row.dilation_rate};
     spec.causal = row.causal;
@@ -494,7 +501,7 @@ CostModel::CostModel(const calibrate::Profile& profile, const std::string& dtype
   tables_ = std::move(tables);
 
   // Corrections: each mask-kind row of the implementation, priced by the tiles first.
-  std::map<std::tuple<std::string, bool, int>, std::vector<Sample>> factors;
+  std::map<std::tuple<AttentionKind, bool, int>, std::vector<Sample>> factors;
   for (const calibrate::AttentionPoint& row : profile.compute.attention) {
     if (row.kind.empty() || row.impl != t.impl || dtype_class(row.dtype) != dtype_class(dtype)) {
       continue;
@@ -510,7 +517,7 @@ CostModel::CostModel(const calibrate::Profile& profile, const std::string& dtype
         attention(backward ? Pass::kBackward : Pass::kForward, tiles.causal_tiles, row.head_dim,
                   tiles.tile_q, tiles.tile_k, flops)
             .time.seconds();
-    factors[{row.kind, backward, row.head_dim}].push_back(
+    factors[{row_kind(row), backward, row.head_dim}].push_back(
         Sample{std::sqrt(tiles.tile_q * tiles.tile_k), model_s / measured_s, row.extrapolated});
   }
   for (auto& [key, samples] : factors) {
@@ -594,11 +601,8 @@ Cost CostModel::attention(Pass pass, bool causal_tiles, int head_dim, double til
   const double memory_s = bytes / hbm;
   Cost cost{sim::Time::from_s(std::max(compute_s, memory_s)) + t.launch,
             extrapolated || (memory_s > compute_s && hbm_extrapolated)};
-  const char* kind_name = kind == AttentionKind::kSlidingWindow ? "sliding_window"
-                          : kind == AttentionKind::kDilated     ? "dilated"
-                                                                : nullptr;
-  if (kind_name != nullptr) {
-    if (const auto factor = t.correction(kind_name, backward, head_dim, x)) {
+  if (kind == AttentionKind::kSlidingWindow || kind == AttentionKind::kDilated) {
+    if (const auto factor = t.correction(kind, backward, head_dim, x)) {
       cost.time = sim::Time::from_s(cost.time.seconds() / factor->first);
       cost.extrapolated = cost.extrapolated || factor->second;
     }
@@ -629,9 +633,7 @@ const std::string& CostModel::attention_impl() const {
 
 double predicted_tflops(const CostModel& cost, const calibrate::AttentionPoint& row) {
   const MaskBlock tiles = row_tiles(row);
-  const AttentionKind kind = row.kind == "sliding_window" ? AttentionKind::kSlidingWindow
-                             : row.kind == "dilated"      ? AttentionKind::kDilated
-                                                          : AttentionKind::kDense;
+  const AttentionKind kind = row_kind(row);
   const double forward = calibrate::forward_flops(row);
   const auto seconds = [&](Pass pass, double flops) {
     return cost
