@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <limits>
 #include <map>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,7 +29,6 @@ namespace cuda = attnsim::calibrate::cuda;
 namespace kernels = attnsim::kernels;
 namespace sdpa_uid = cuda::sdpa_uid;
 using attnsim::test::check_close;
-using attnsim::test::HostTensor;
 
 namespace {
 
@@ -260,23 +258,16 @@ void check_graphs(const Setting& setting, kernels::DType io, std::uint64_t seed)
       attnsim::test::sdpa_test_problem(io, 48, 16, setting.mask, setting.window);
   const cuda::SdpaShape shape = attnsim::test::sdpa_shape(p);
 
-  std::mt19937_64 rng(seed);
-  const auto random = [&] {
-    return attnsim::test::random_tensor(rng, p.batch, p.seq_q, p.heads, p.head_dim, p.dtype);
-  };
-  const HostTensor q = random();
-  const HostTensor k = random();
-  const HostTensor v = random();
-  const HostTensor d_o = random();
-  const attnsim::test::Reference exact = attnsim::test::reference(p, q, k, v, &d_o, false);
-  const attnsim::test::Reference naive = attnsim::test::reference(p, q, k, v, &d_o, true);
+  const attnsim::test::RandomCase c = attnsim::test::random_case(p, seed);
+  const attnsim::test::Reference& exact = c.exact;
+  const attnsim::test::Reference& naive = c.naive;
 
   // Q, K, V, dO, O, dQ, dK, dV are BSHD, the layout of HostTensor's data; Stats is [b, h, s],
   // the reference's lse layout.
   Interpreter fwd(cuda::sdpa_forward_graph(shape, kVersion), io);
-  fwd.bind(sdpa_uid::kQ, q.data);
-  fwd.bind(sdpa_uid::kK, k.data);
-  fwd.bind(sdpa_uid::kV, v.data);
+  fwd.bind(sdpa_uid::kQ, c.q.data);
+  fwd.bind(sdpa_uid::kK, c.k.data);
+  fwd.bind(sdpa_uid::kV, c.v.data);
   fwd.run();
   const std::vector<double> o = fwd.read(sdpa_uid::kO);
   const std::vector<double> stats = fwd.read(sdpa_uid::kStats);
@@ -284,10 +275,10 @@ void check_graphs(const Setting& setting, kernels::DType io, std::uint64_t seed)
   check_close("Stats", stats, naive.lse, exact.lse);
 
   Interpreter bwd(cuda::sdpa_backward_graph(shape, kVersion), io);
-  bwd.bind(sdpa_uid::kQ, q.data);
-  bwd.bind(sdpa_uid::kK, k.data);
-  bwd.bind(sdpa_uid::kV, v.data);
-  bwd.bind(sdpa_uid::kDO, d_o.data);
+  bwd.bind(sdpa_uid::kQ, c.q.data);
+  bwd.bind(sdpa_uid::kK, c.k.data);
+  bwd.bind(sdpa_uid::kV, c.v.data);
+  bwd.bind(sdpa_uid::kDO, c.d_o.data);
   bwd.bind(sdpa_uid::kO, o);
   bwd.bind(sdpa_uid::kStats, stats);
   bwd.run();

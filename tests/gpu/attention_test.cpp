@@ -8,7 +8,6 @@
 #include "kernels/attention.h"
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -24,7 +23,6 @@ using attnsim::test::check_close;
 using attnsim::test::DeviceBuffer;
 using attnsim::test::download;
 using attnsim::test::HostTensor;
-using attnsim::test::random_tensor;
 using attnsim::test::upload;
 
 namespace {
@@ -105,15 +103,15 @@ void wait_for_device() {
 // Forward and backward of one case on the device, checked against the references.
 void run_case(const kernels::AttentionProblem& p, std::uint64_t seed) {
   REQUIRE_NOTHROW(kernels::check_problem(p));
-  std::mt19937_64 rng(seed);
   const kernels::DType t = p.dtype;
   const int d = p.head_dim;
-  const HostTensor q = random_tensor(rng, p.batch, p.seq_q, p.heads, d, t);
-  const HostTensor k = random_tensor(rng, p.batch, p.seq_k, p.kv_heads, d, t);
-  const HostTensor v = random_tensor(rng, p.batch, p.seq_k, p.kv_heads, d, t);
-  const HostTensor d_o = random_tensor(rng, p.batch, p.seq_q, p.heads, d, t);
-  const attnsim::test::Reference exact = attnsim::test::reference(p, q, k, v, &d_o, false);
-  const attnsim::test::Reference naive = attnsim::test::reference(p, q, k, v, &d_o, true);
+  const attnsim::test::RandomCase c = attnsim::test::random_case(p, seed);
+  const HostTensor& q = c.q;
+  const HostTensor& k = c.k;
+  const HostTensor& v = c.v;
+  const HostTensor& d_o = c.d_o;
+  const attnsim::test::Reference& exact = c.exact;
+  const attnsim::test::Reference& naive = c.naive;
 
   const DeviceBuffer dq_in = upload(q, t);
   const DeviceBuffer dk_in = upload(k, t);

@@ -11,7 +11,6 @@
 #include <cudnn.h>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -30,7 +29,6 @@ namespace kernels = attnsim::kernels;
 using attnsim::test::check_close;
 using attnsim::test::DeviceBuffer;
 using attnsim::test::download;
-using attnsim::test::HostTensor;
 
 namespace {
 
@@ -56,23 +54,16 @@ void run_case(cudnnHandle_t handle, const Setting& setting, kernels::DType t, in
   cuda::SdpaPlan bwd(handle, cuda::sdpa_backward_graph(shape, version), version);
   INFO("forward " << fwd.engine() << "; backward " << bwd.engine());
 
-  std::mt19937_64 rng(seed);
-  const auto random = [&] {
-    return attnsim::test::random_tensor(rng, p.batch, p.seq_q, p.heads, d, t);
-  };
-  const HostTensor q = random();
-  const HostTensor k = random();
-  const HostTensor v = random();
-  const HostTensor d_o = random();
-  const attnsim::test::Reference exact = attnsim::test::reference(p, q, k, v, &d_o, false);
-  const attnsim::test::Reference naive = attnsim::test::reference(p, q, k, v, &d_o, true);
+  const attnsim::test::RandomCase c = attnsim::test::random_case(p, seed);
+  const attnsim::test::Reference& exact = c.exact;
+  const attnsim::test::Reference& naive = c.naive;
 
   // Q, K, V, dO are BSHD, HostTensor's layout; every other bound tensor starts as NaN bytes.
   std::map<std::int64_t, DeviceBuffer> memory;
-  memory.emplace(cuda::sdpa_uid::kQ, attnsim::test::upload(q, t));
-  memory.emplace(cuda::sdpa_uid::kK, attnsim::test::upload(k, t));
-  memory.emplace(cuda::sdpa_uid::kV, attnsim::test::upload(v, t));
-  memory.emplace(cuda::sdpa_uid::kDO, attnsim::test::upload(d_o, t));
+  memory.emplace(cuda::sdpa_uid::kQ, attnsim::test::upload(c.q, t));
+  memory.emplace(cuda::sdpa_uid::kK, attnsim::test::upload(c.k, t));
+  memory.emplace(cuda::sdpa_uid::kV, attnsim::test::upload(c.v, t));
+  memory.emplace(cuda::sdpa_uid::kDO, attnsim::test::upload(c.d_o, t));
   for (const cuda::SdpaPlan* plan : {&fwd, &bwd}) {
     for (const std::int64_t uid : plan->device_uids()) {
       if (memory.count(uid) == 0) {

@@ -33,6 +33,26 @@ inline HostTensor random_tensor(std::mt19937_64& rng, int batch, std::int64_t to
   return x;
 }
 
+/// Random inputs of a problem (Q, K, V, dO drawn in that order from `seed`) and its two
+/// references: `exact` in double, `naive` at the problem's precision.
+struct RandomCase {
+  HostTensor q, k, v, d_o;
+  Reference exact, naive;
+};
+
+inline RandomCase random_case(const kernels::AttentionProblem& p, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const int d = p.head_dim;
+  RandomCase c;
+  c.q = random_tensor(rng, p.batch, p.seq_q, p.heads, d, p.dtype);
+  c.k = random_tensor(rng, p.batch, p.seq_k, p.kv_heads, d, p.dtype);
+  c.v = random_tensor(rng, p.batch, p.seq_k, p.kv_heads, d, p.dtype);
+  c.d_o = random_tensor(rng, p.batch, p.seq_q, p.heads, d, p.dtype);
+  c.exact = reference(p, c.q, c.k, c.v, &c.d_o, false);
+  c.naive = reference(p, c.q, c.k, c.v, &c.d_o, true);
+  return c;
+}
+
 /// Largest |a - b|; infinite when one is NaN or exactly one is infinite, 0 when both are the
 /// same infinity.
 inline double max_abs_diff(const std::vector<double>& a, const std::vector<double>& b) {
