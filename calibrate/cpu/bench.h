@@ -14,11 +14,13 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "calibrate/backend.h"
 #include "calibrate/cpu/thread_pool.h"
+#include "calibrate/fit.h"
 #include "calibrate/profile.h"
 #include "calibrate/timing.h"
 
@@ -102,11 +104,22 @@ std::vector<double> collective_sizes(bool quick);
 ///   all_reduce, n ranks (fp32 sum): each rank reduces its 1/n of the buffer over all ranks'
 ///     inputs, a barrier, each copies the other ranks' reduced parts, a barrier.
 ///   all_gather, n ranks: each rank copies every rank's 1/n part into its own output.
-/// busbw by nccl-tests' factors (profile.h).
-std::vector<CommMeasurement> measure_comm(Session& s);
+/// busbw by nccl-tests' factors (profile.h). Rows hold each size's median; `fastest` the
+/// fastest send_recv run per size, (bytes, seconds), for the link fit.
+struct CommBench {
+  std::vector<CommMeasurement> rows;
+  std::vector<Sample> fastest;
+};
 
-/// The thread-to-thread link: t = alpha + S/beta fitted to the send_recv rows (fit.h).
-/// Errors: config::RuntimeFailure when no fit exists (fewer than two sizes measured).
-LinkParams fit_thread_link(const std::vector<CommMeasurement>& rows);
+CommBench measure_comm(Session& s);
+
+/// The thread-to-thread link: t = alpha + S/beta fitted (fit.h) to the fastest send_recv run
+/// of each size. Not the median: on a loaded machine a hand-off waits for the other thread to
+/// be scheduled, which adds up to a scheduler quantum to a run whatever its size, so the
+/// medians of small sizes can exceed those of large ones and no rising line fits them; the
+/// link is the uncontended transfer, and the simulator adds contention itself.
+/// Errors: config::RuntimeFailure when no fit exists (fewer than two sizes measured, or times
+/// not rising with size).
+LinkParams fit_thread_link(std::span<const Sample> fastest);
 
 }  // namespace attnsim::calibrate::cpu

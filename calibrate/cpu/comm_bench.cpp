@@ -103,8 +103,9 @@ std::vector<double> collective_sizes(bool quick) {
   return sizes;
 }
 
-std::vector<CommMeasurement> measure_comm(Session& s) {
-  std::vector<CommMeasurement> rows;
+CommBench measure_comm(Session& s) {
+  CommBench bench;
+  std::vector<CommMeasurement>& rows = bench.rows;
   const int ranks = s.comm->size();
   const std::string threads = std::to_string(ranks) + " threads";
   const std::string timing = ", median per size of at least " +
@@ -122,6 +123,7 @@ std::vector<CommMeasurement> measure_comm(Session& s) {
                                  "measured: 2 threads, copy into a shared buffer, release/acquire "
                                  "flag handoff, copy out; half a round trip" +
                                      timing));
+    bench.fastest.push_back({bytes, t.min_s});
     skipping = s.ends_series(t);
     s.step("comm", "send_recv " + size_text(bytes));
   }
@@ -179,21 +181,15 @@ std::vector<CommMeasurement> measure_comm(Session& s) {
       s.step("comm", name + " " + size_text(bytes));
     }
   }
-  return rows;
+  return bench;
 }
 
-LinkParams fit_thread_link(const std::vector<CommMeasurement>& rows) {
-  std::vector<Sample> samples;
-  for (const CommMeasurement& m : rows) {
-    if (m.collective == "send_recv") {
-      samples.push_back({m.size_bytes, m.time_us * 1e-6});
-    }
-  }
-  const auto fit = fit_alpha_beta(samples);
+LinkParams fit_thread_link(std::span<const Sample> fastest) {
+  const auto fit = fit_alpha_beta(fastest);
   if (!fit) {
     throw config::RuntimeFailure(
         "calibrate: cannot fit latency and bandwidth of the thread-to-thread transfers (" +
-        std::to_string(samples.size()) +
+        std::to_string(fastest.size()) +
         " sizes measured; the fit needs two, with times "
         "rising with size)");
   }
@@ -201,8 +197,8 @@ LinkParams fit_thread_link(const std::vector<CommMeasurement>& rows) {
   source.precision(3);
   source << "fitted: t = alpha + S/beta by least squares on relative residuals (calibrate/"
             "fit.h) to the "
-         << samples.size() << " send_recv sizes " << fit->min_bytes << " - " << fit->max_bytes
-         << " B, rms relative error " << fit->rms_relative_error * 100
+         << fastest.size() << " send_recv sizes' fastest runs " << fit->min_bytes << " - "
+         << fit->max_bytes << " B, rms relative error " << fit->rms_relative_error * 100
          << " %; bandwidth is the achieved rate (beta), so efficiency is 1; kind nvswitch: "
             "every thread reaches every other at one rate through the shared memory system, "
             "the shape of an NVSwitch node (no NVLS)";

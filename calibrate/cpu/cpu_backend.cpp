@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 #include <Eigen/Core>
 
@@ -152,8 +153,9 @@ Profile measure_cpu(const MeasureOptions& options, Clock& clock) {
   p.compute.attention = measure_attention(s);
   p.compute.memory = measure_memory(s);
   p.compute.launch_overhead_us = 0;  // included in every row (bench.h)
-  p.comm.measurements = measure_comm(s);
-  p.comm.links.scale_up = fit_thread_link(p.comm.measurements);
+  CommBench comm_bench = measure_comm(s);
+  p.comm.measurements = std::move(comm_bench.rows);
+  p.comm.links.scale_up = fit_thread_link(comm_bench.fastest);
   p.provenance = provenance(options, threads, dispatch);
   p.peaks = peaks(p.compute);
   return p;
