@@ -51,8 +51,9 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
   if (work.scope == Scope::kAttention) {
     // Q, K, V, O and the fp32 softmax statistics of the attention core.
     const double h_r = static_cast<double>(s.heads) / t;
-    activations = (2.0 * h_r + 2.0 * kv_heads_per_rank(work, t)) * s.head_dim * tokens * bytes *
-                  (training ? layers : 1.0) * axes;
+    activations =
+        ((2.0 * h_r + 2.0 * kv_heads_per_rank(work, t)) * s.head_dim * bytes + 4.0 * h_r) * tokens *
+        (training ? layers : 1.0) * axes;
   } else if (!training) {
     activations = full_layer;
   } else {
@@ -68,6 +69,12 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
     m.bytes["logits"] = 4.0 * tokens * static_cast<double>(s.vocab) / t;
   }
   m.bytes["attention_workspace"] = am.workspace * b;
+  if (sp && work.scope == Scope::kModel && work.phase != Phase::kDecode) {
+    // Sequence parallelism keeps each layer input sharded and all-gathers it into one
+    // full-sequence buffer before the column-parallel GEMMs, forward and backward
+    // (attention.md 2.12 "N·d gathered"; Megatron-LM's global memory buffer).
+    m.bytes["sequence_parallel_gather"] = tokens * d * bytes;
+  }
   if (work.phase == Phase::kDecode) {
     // The KV cache: context x 2·h_kv·d_h·B per sequence and layer, split over cp by sequence
     // (or by heads for head parallelism, where t already counts cp).

@@ -17,7 +17,11 @@
 //   recompute kFull      2·T·b·d ·B/2 per layer (the layer input), plus one layer in full
 // held for min(pp, m) micro-batches in flight on the first stage (1F1B). Forward-only
 // phases hold one layer's activations. Plus the fp32 logits of the output head,
-// 4·T·b·vocab/t, and the strategy's attention workspace (strategy.h).
+// 4·T·b·vocab/t, the strategy's attention workspace (strategy.h) and, with sequence
+// parallelism (t > 1), the all-gathered full-sequence layer input, T·b·d·B (Megatron-LM's
+// global memory buffer; attention.md 2.12). The attention core alone (scope "attention")
+// keeps Q, K, V, O and the fp32 log-sum-exp per query and head for each layer.
+// Tests: tests/analytic/memory_test.cpp.
 #pragma once
 
 #include <map>

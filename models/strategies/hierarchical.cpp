@@ -196,7 +196,8 @@ AttentionMemory HierarchicalAttention::memory(const Workload& work, const Degree
       2.0 * (static_cast<double>(work.sequence_length) / rho_ + static_cast<double>(global_)) *
       kv_a2a / u * row;
   AttentionMemory m;
-  m.workspace = 2.0 * (heads + 2.0 * kv_a2a) * tokens * row + gathered;
+  // All-to-all staging only when the head group has more than one rank.
+  m.workspace = (u > 1 ? 2.0 * (heads + 2.0 * kv_a2a) * tokens * row : 0.0) + gathered;
   if (work.has_backward()) {
     m.activations_per_layer = gathered;
   }

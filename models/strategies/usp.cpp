@@ -142,7 +142,9 @@ AttentionMemory UspAttention::memory(const Workload& work, const Degrees& degree
   const double d_h = work.model.head_dim;
   const double bytes = work.model.dtype_bytes;
   AttentionMemory m;
-  m.workspace = 2.0 * (heads + 2.0 * kv) * tokens * d_h * bytes;  // a2a staging
+  if (u > 1) {
+    m.workspace = 2.0 * (heads + 2.0 * kv) * tokens * d_h * bytes;  // a2a staging
+  }
   if (r > 1) {
     // Ring buffers on N/P_r tokens of h_r/P_u heads (ring.h).
     const double ring_tokens = static_cast<double>(work.sequence_length) / r;
