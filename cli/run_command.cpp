@@ -60,7 +60,8 @@ report::Point simulate_strategy(const ScenarioPoint& point, const std::string& n
   const sim::ReplayResult replay = sim::replay(step.trace, machine.network, point.network_model);
   const models::StepTiming timing =
       models::time_step(step, replay, machine.network, work, degrees, options);
-  const models::MemoryEstimate memory = models::estimate_memory(work, degrees, strategy, options);
+  const models::MemoryEstimate memory =
+      models::estimate_memory(work, degrees, strategy, options, machine.layout);
   if (!trace_file.empty()) {
     write_perfetto_trace(step.trace, replay, machine.network, trace_file);
   }

@@ -2,13 +2,65 @@
 #include "models/memory.h"
 
 #include <algorithm>
+#include <map>
 
 #include "models/strategies/common.h"
 
 namespace attnsim::models {
 
+double nccl_buffer_bytes(const Layout& layout, int size, std::int64_t stride, bool collectives,
+                         bool all_reduce, int peers) {
+  if (size < 2) {
+    return 0;
+  }
+  constexpr double kMiB = 1 << 20;
+  constexpr double kNvlinkPair = 12 * kMiB;  // p2p.cc: receiver 10 MiB, sender 2 MiB
+  constexpr double kNetPair = 20 * kMiB;     // net.cc: 10 MiB on each side
+  // Ranks per node, and nodes spanned, of GPUs 0, stride, 2·stride, ...
+  std::map<std::uint32_t, int> per_node;
+  for (int i = 0; i < size; ++i) {
+    ++per_node[layout.node_of(static_cast<std::uint32_t>(i * stride))];
+  }
+  const auto nodes = static_cast<double>(per_node.size());
+  int ppn = 0;
+  for (const auto& [node, count] : per_node) {
+    ppn = std::max(ppn, count);
+  }
+  const bool one_node = per_node.size() == 1;
+  const double channels =
+      one_node ? nccl_connected_channels(layout.scale_up_GBps, layout.nccl.generation) : 16;
+  // paths.cc: send/recv channels are the collective channels rounded up to a power of two;
+  // a peer gets all of them through NVLink on one node, 2 through PCIe or across nodes.
+  double p2p_channels = 1;
+  while (p2p_channels < channels) {
+    p2p_channels *= 2;
+  }
+  const double per_peer = one_node && layout.intra == HwClass::kNvlink ? p2p_channels : 2;
+  double bytes = 6 * kMiB * std::max(channels, p2p_channels) + 6 * kMiB;
+  if (collectives || all_reduce) {
+    const double crossing = one_node ? 0.0 : nodes / size;
+    const double ring = channels * ((1 - crossing) * kNvlinkPair + crossing * kNetPair);
+    bytes += ring;
+    if (all_reduce && !one_node) {
+      bytes += ring;  // tree connections, estimated as a second ring
+    }
+    if (all_reduce && layout.nvls && layout.nvswitch && ppn > 4) {
+      bytes += 34 * kMiB + ppn * 16.0 * 2 * 128 * 1024 * 8;
+    }
+  }
+  if (peers > 0) {
+    const int local = std::min(peers, ppn - 1);
+    bytes += local * per_peer * kNvlinkPair;
+    if (local < peers) {
+      bytes += 2.0 * p2p_channels * 16 * 128 * 1024;  // net.cc's shared send/recv pool
+    }
+  }
+  return bytes;
+}
+
 MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
-                               const Strategy& strategy, const StepOptions& options) {
+                               const Strategy& strategy, const StepOptions& options,
+                               const Layout& layout) {
   const ModelShape& s = work.model;
   const Sharding sh = strategy.sharding(work, degrees);
   const double t = sh.weight_split;
@@ -74,6 +126,29 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
     // full-sequence buffer before the column-parallel GEMMs, forward and backward
     // (attention.md 2.12 "N·d gathered"; Megatron-LM's global memory buffer).
     m.bytes["sequence_parallel_gather"] = tokens * d * bytes;
+  }
+  // NCCL's buffers, per communicator (header). cp ranks are tp GPUs apart.
+  double nccl = 0;
+  if (t > 1 && work.scope == Scope::kModel) {
+    nccl += nccl_buffer_bytes(layout, static_cast<int>(t), 1, true, !sp, 0);
+  }
+  for (const CommGroup& g : strategy.comm_groups(work, degrees)) {
+    nccl += nccl_buffer_bytes(layout, g.size, std::int64_t{g.stride} * degrees.tp, g.collectives,
+                              false, g.peers);
+  }
+  if (training && group > 1) {
+    // dp x cp ranks, tp apart, when the weights are replicated over cp; else dp ranks.
+    const std::int64_t stride =
+        sh.weights_replicated_over_cp ? degrees.tp : std::int64_t{degrees.tp} * degrees.cp;
+    nccl += nccl_buffer_bytes(layout, static_cast<int>(group), stride, true, zero == 0, 0);
+  }
+  if (degrees.pp > 1) {
+    nccl +=
+        nccl_buffer_bytes(layout, degrees.pp, std::int64_t{degrees.tp} * degrees.cp * degrees.dp,
+                          false, false, degrees.pp == 2 ? 1 : 2);
+  }
+  if (nccl > 0) {
+    m.bytes["nccl_buffers"] = nccl;
   }
   if (work.phase == Phase::kDecode) {
     // The KV cache: context x 2·h_kv·d_h·B per sequence and layer, split over cp by sequence

@@ -344,9 +344,21 @@ void emit_all_to_all(Emitter& e, const std::vector<Ranks>& nodes, double bytes) 
 
 }  // namespace
 
+namespace {
+
+double top_speed(int generation) {
+  return generation >= 3 ? 90.0 : generation == 2 ? 60.0 : 40.0;
+}
+
+}  // namespace
+
 int nccl_channels(double bw_GBps, int generation) {
-  const double top = generation >= 3 ? 90.0 : generation == 2 ? 60.0 : 40.0;
-  return 2 * std::max(1, static_cast<int>(std::ceil(bw_GBps / top)));
+  return 2 * std::max(1, static_cast<int>(std::ceil(bw_GBps / top_speed(generation))));
+}
+
+int nccl_connected_channels(double bw_GBps, int generation) {
+  return std::min(32,
+                  4 * std::max(1, static_cast<int>(std::floor(bw_GBps / top_speed(generation)))));
 }
 
 Corrections::Lookup correction_for(const Layout& layout, Collective c,

@@ -45,4 +45,10 @@ struct Layout {
 /// duplicates the channels: 2 x ceil(bw / top speed).
 int nccl_channels(double bw_GBps, int generation);
 
+/// The channels an NCCL communicator on one node sets up (its buffers: memory.h): the search
+/// keeps channels at the top speed while they fit the bandwidth, floor(bw / top) (6 on H100:
+/// 6 x 60 <= 370.8 GB/s), duplicates them (search.cc) and duplicates them again when it
+/// connects the rings (connect.cc): 24 on 8 H100, as NCCL's log reports; at most 32.
+int nccl_connected_channels(double bw_GBps, int generation);
+
 }  // namespace attnsim::models

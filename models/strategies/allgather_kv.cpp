@@ -65,4 +65,13 @@ std::unique_ptr<Strategy> make_allgather_kv(const config::Node& parallelism) {
   return std::make_unique<AllGatherKvAttention>(parallelism);
 }
 
+std::vector<CommGroup> AllGatherKvAttention::comm_groups(const Workload& work,
+                                                         const Degrees& degrees) const {
+  (void)work;
+  if (degrees.cp < 2) {
+    return {};
+  }
+  return {CommGroup{degrees.cp, 1, true, 0}};  // all-gather, reduce-scatter
+}
+
 }  // namespace attnsim::models

@@ -80,6 +80,7 @@ class DoubleRingAttention : public Strategy {
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                         sim::Trace& trace) const override;
   AttentionMemory memory(const Workload& work, const Degrees& degrees) const override;
+  std::vector<CommGroup> comm_groups(const Workload& work, const Degrees& degrees) const override;
   /// usp.h's degrees, plus inner_ring when it was given (the default depends on the layout).
   std::map<std::string, std::int64_t> own_degrees(const Workload& work,
                                                   const Degrees& degrees) const override;

@@ -331,4 +331,30 @@ std::unique_ptr<Strategy> make_dsp(const config::Node& parallelism) {
   return std::make_unique<DspAttention>(parallelism);
 }
 
+std::vector<CommGroup> DspAttention::comm_groups(const Workload& work,
+                                                 const Degrees& degrees) const {
+  if (degrees.cp < 2) {
+    return {};
+  }
+  if (work.attention.kind == AttentionKind::kSpatialTemporal) {
+    return {CommGroup{degrees.cp, 1, false, degrees.cp - 1}};  // the switches' all-to-alls
+  }
+  if (work.attention.kind != AttentionKind::kDilated || work.sequence_length < degrees.cp) {
+    return {};
+  }
+  // A branch whose segments span g > 1 ranks runs its all-to-alls inside aligned groups of g
+  // ranks; the smaller groups lie inside the largest, so a rank's peers are its largest
+  // group's.
+  const std::int64_t l = work.sequence_length / degrees.cp;
+  std::int64_t widest = 1;
+  for (const Branch& b : branches(work, 0, work.model.heads / degrees.tp)) {
+    widest = std::max(widest, b.w > l ? b.w / l : 1);
+  }
+  if (widest < 2) {
+    return {};
+  }
+  const auto g = static_cast<int>(widest);
+  return {CommGroup{g, 1, false, g - 1}};
+}
+
 }  // namespace attnsim::models

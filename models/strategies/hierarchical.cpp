@@ -228,4 +228,18 @@ std::unique_ptr<Strategy> make_hierarchical(const config::Node& parallelism) {
   return std::make_unique<HierarchicalAttention>(parallelism, u, rho, g);
 }
 
+std::vector<CommGroup> HierarchicalAttention::comm_groups(const Workload& work,
+                                                          const Degrees& degrees) const {
+  const int u = head_degree(work, degrees);
+  std::vector<CommGroup> out;
+  out.reserve(2);
+  if (u > 1) {
+    out.push_back(CommGroup{u, 1, false, u - 1});  // the head group's all-to-alls
+  }
+  if (degrees.cp / u > 1) {
+    out.push_back(CommGroup{degrees.cp / u, u, true, 0});  // summaries: all-gather, r.-scatter
+  }
+  return out;
+}
+
 }  // namespace attnsim::models

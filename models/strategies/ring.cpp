@@ -369,4 +369,13 @@ std::unique_ptr<Strategy> make_striped_ring(const config::Node& parallelism) {
   return std::make_unique<RingAttention>(RingLayout::kStriped, parallelism);
 }
 
+std::vector<CommGroup> RingAttention::comm_groups(const Workload& work,
+                                                  const Degrees& degrees) const {
+  const int g = ring_size(work, degrees.cp);
+  if (g < 2) {
+    return {};
+  }
+  return {CommGroup{g, 1, false, g == 2 ? 1 : 2}};  // send to r+1, receive from r-1
+}
+
 }  // namespace attnsim::models

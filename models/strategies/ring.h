@@ -79,6 +79,7 @@ class RingAttention : public Strategy {
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                         sim::Trace& trace) const override;
   AttentionMemory memory(const Workload& work, const Degrees& degrees) const override;
+  std::vector<CommGroup> comm_groups(const Workload& work, const Degrees& degrees) const override;
 
   /// The token sets cp rank `rank` of `ranks` holds in a sequence of `tokens`.
   std::vector<TokenSet> shard(std::int64_t tokens, int ranks, int rank) const;

@@ -59,6 +59,15 @@ struct AttentionMemory {
   double workspace = 0;              // transient: received blocks, all-to-all staging, gathers
 };
 
+/// A communicator of the strategy's own traffic, for NCCL's buffers (memory.h): cp ranks
+/// c, c + stride, ..., c + (size - 1)·stride, and what the strategy runs on it.
+struct CommGroup {
+  int size = 0;
+  int stride = 1;            // in cp ranks
+  bool collectives = false;  // ring collectives (all-gather, reduce-scatter)
+  int peers = 0;             // distinct send/recv peers of a rank (all-to-all: size - 1)
+};
+
 /// Tags the trace uses to group ops in results (phases of exposed communication).
 struct Tags {
   sim::TagId compute = 0;         // projections, MLP, norms
@@ -135,6 +144,11 @@ class Strategy {
   virtual std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                                 sim::Trace& trace) const = 0;
   virtual AttentionMemory memory(const Workload& work, const Degrees& degrees) const = 0;
+
+  /// The communicators the strategy's own traffic runs on inside a cp group (none when it
+  /// sends nothing). memory.h sizes NCCL's buffers from them.
+  virtual std::vector<CommGroup> comm_groups(const Workload& work,
+                                             const Degrees& degrees) const = 0;
 
   /// The strategy's own degrees for results (e.g. ulysses_degree, ring_degree).
   virtual std::map<std::string, std::int64_t> own_degrees(const Workload& work,

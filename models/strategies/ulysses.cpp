@@ -78,4 +78,13 @@ std::unique_ptr<Strategy> make_ulysses(const config::Node& parallelism) {
   return std::make_unique<UlyssesAttention>(parallelism);
 }
 
+std::vector<CommGroup> UlyssesAttention::comm_groups(const Workload& work,
+                                                     const Degrees& degrees) const {
+  (void)work;
+  if (degrees.cp < 2) {
+    return {};
+  }
+  return {CommGroup{degrees.cp, 1, false, degrees.cp - 1}};  // all-to-all
+}
+
 }  // namespace attnsim::models

@@ -31,6 +31,7 @@ class UlyssesAttention : public Strategy {
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                         sim::Trace& trace) const override;
   AttentionMemory memory(const Workload& work, const Degrees& degrees) const override;
+  std::vector<CommGroup> comm_groups(const Workload& work, const Degrees& degrees) const override;
 
  private:
   config::Node node_;

@@ -169,4 +169,20 @@ std::unique_ptr<Strategy> make_usp(const config::Node& parallelism) {
   return std::make_unique<UspAttention>(parallelism, u, r, read_ring_layout(parallelism));
 }
 
+std::vector<CommGroup> UspAttention::comm_groups(const Workload& work,
+                                                 const Degrees& degrees) const {
+  const std::pair<int, int> split_ur = split(work, degrees);
+  const int u = split_ur.first;
+  const int r = split_ur.second;
+  std::vector<CommGroup> out;
+  out.reserve(2);
+  if (u > 1) {
+    out.push_back(CommGroup{u, 1, false, u - 1});  // all-to-all inside the Ulysses group
+  }
+  if (r > 1) {
+    out.push_back(CommGroup{r, u, false, r == 2 ? 1 : 2});  // the ring of one Ulysses index
+  }
+  return out;
+}
+
 }  // namespace attnsim::models

@@ -38,6 +38,7 @@ class UspAttention : public Strategy {
   std::vector<sim::OpId> emit_attention(const AttentionCall& call,
                                         sim::Trace& trace) const override;
   AttentionMemory memory(const Workload& work, const Degrees& degrees) const override;
+  std::vector<CommGroup> comm_groups(const Workload& work, const Degrees& degrees) const override;
   std::map<std::string, std::int64_t> own_degrees(const Workload& work,
                                                   const Degrees& degrees) const override;
 
