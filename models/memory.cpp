@@ -80,6 +80,15 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
     m.bytes["gradients"] = params * bytes / (zero >= 2 ? group : 1.0);
     m.bytes["optimizer"] = 12.0 * params / (zero >= 1 ? group : 1.0);
   }
+  if (training && group > 1 && zero >= 2) {
+    // Sharded weights and gradients pass through full-size layer buffers: under ZeRO-3 (FSDP)
+    // a layer's parameters are all-gathered before its forward and its backward, with at most
+    // two layers' gathers alive (PyTorch FSDP's limit_all_gathers, the default since
+    // pytorch/pytorch#104900); under ZeRO-2 and 3 a layer's gradients are whole until their
+    // reduce-scatter (step.h reduces them layer by layer).
+    const double layer = layer_params * bytes;
+    m.bytes["zero_layer_buffers"] = (zero >= 3 ? 2.0 * layer : 0.0) + layer;
+  }
   const double b = static_cast<double>(work.sequences_per_step) /
                    (static_cast<double>(degrees.dp) * static_cast<double>(options.microbatches));
   const double tokens = static_cast<double>(sh.tokens_per_gpu) * b;

@@ -9,6 +9,8 @@
 //   weights    P_s·B                          (/D with ZeRO-3)
 //   gradients  P_s·B                          (/D with ZeRO-2 and 3)
 //   optimizer  12·P_s (fp32 master, Adam m, v) (/D with ZeRO-1, 2, 3); none when not training
+//   ZeRO-2/3   one layer's whole gradients (until reduce-scattered), and under ZeRO-3 two
+//              layers' all-gathered weights (FSDP's limit_all_gathers)
 // Activations per layer for T tokens of b sequences on a GPU (Korthikanti et al. 2022,
 // "Reducing Activation Recomputation", Table 2, with FlashAttention so the 5·a·s²·b score
 // term is gone; their 34 counts bytes of 16-bit activations per hidden element, scaled by B/2):

@@ -93,6 +93,13 @@ TEST_CASE("Llama 3 8B weights, gradients and Adam state follow ZeRO's stages", "
     const models::MemoryEstimate heads = estimate(w, degrees, "head_parallel", options);
     CHECK(heads.bytes.at("weights") == Approx(2 * split / (zero >= 3 ? 4 : 1)));
     CHECK(heads.bytes.at("optimizer") == Approx(12 * split / (zero >= 1 ? 4 : 1)));
+    // ZeRO-2 and 3 keep one layer's gradients whole until their reduce-scatter; ZeRO-3 also
+    // two layers' gathered weights (FSDP's limit on gathers in flight).
+    if (zero >= 2) {
+      CHECK(ring.bytes.at("zero_layer_buffers") == Approx((zero == 3 ? 3 : 1) * 2 * kLayerParams));
+    } else {
+      CHECK(ring.bytes.count("zero_layer_buffers") == 0);
+    }
   }
   // Forward-only steps keep the weights and nothing else of the optimizer's.
   const models::MemoryEstimate fwd =
