@@ -80,7 +80,8 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
     m.bytes["gradients"] = params * bytes / (zero >= 2 ? group : 1.0);
     m.bytes["optimizer"] = 12.0 * params / (zero >= 1 ? group : 1.0);
   }
-  if (training && group > 1 && zero >= 2) {
+  const bool model = work.scope == Scope::kModel;  // the attention core alone reduces nothing
+  if (training && model && group > 1 && zero >= 2) {
     // Sharded weights and gradients pass through full-size layer buffers: under ZeRO-3 (FSDP)
     // a layer's parameters are all-gathered before its forward and its backward, with at most
     // two layers' gathers alive (PyTorch FSDP's limit_all_gathers, the default since
@@ -126,11 +127,11 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
     activations = per_mb * in_flight;
   }
   m.bytes["activations"] = activations + am.activations_per_layer * b * (training ? layers : 1.0);
-  if (work.scope == Scope::kModel && s.vocab > 0) {
+  if (model && s.vocab > 0) {
     m.bytes["logits"] = 4.0 * tokens * static_cast<double>(s.vocab) / t;
   }
   m.bytes["attention_workspace"] = am.workspace * b;
-  if (sp && work.scope == Scope::kModel && work.phase != Phase::kDecode) {
+  if (sp && model && work.phase != Phase::kDecode) {
     // Sequence parallelism keeps each layer input sharded and all-gathers it into one
     // full-sequence buffer before the column-parallel GEMMs, forward and backward
     // (attention.md 2.12 "N·d gathered"; Megatron-LM's global memory buffer).
@@ -138,14 +139,14 @@ MemoryEstimate estimate_memory(const Workload& work, const Degrees& degrees,
   }
   // NCCL's buffers, per communicator (header). cp ranks are tp GPUs apart.
   double nccl = 0;
-  if (t > 1 && work.scope == Scope::kModel) {
+  if (t > 1 && model) {
     nccl += nccl_buffer_bytes(layout, static_cast<int>(t), 1, true, !sp, 0);
   }
   for (const CommGroup& g : strategy.comm_groups(work, degrees)) {
     nccl += nccl_buffer_bytes(layout, g.size, std::int64_t{g.stride} * degrees.tp, g.collectives,
                               false, g.peers);
   }
-  if (training && group > 1) {
+  if (training && model && group > 1) {
     // dp x cp ranks, tp apart, when the weights are replicated over cp; else dp ranks.
     const std::int64_t stride =
         sh.weights_replicated_over_cp ? degrees.tp : std::int64_t{degrees.tp} * degrees.cp;
