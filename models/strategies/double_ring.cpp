@@ -300,10 +300,11 @@ std::unique_ptr<Strategy> make_double_ring(const config::Node& parallelism) {
 std::vector<CommGroup> DoubleRingAttention::comm_groups(const Workload& work,
                                                         const Degrees& degrees) const {
   std::vector<CommGroup> out = usp_.comm_groups(work, degrees);
-  if (!out.empty() && out.back().size > 2 && out.back().stride == usp_.split(work, degrees).first) {
-    // The ring group's ranks reach their inner-ring neighbours and, between inner rounds,
-    // the same member of the next and previous inner ring: up to four peers (the inner ring
-    // size depends on the placement, so this is the most a rank can have).
+  const int r = usp_.split(work, degrees).second;
+  if (r > 2) {
+    // usp lists the ring group last. The ring group's ranks reach their inner-ring neighbours and,
+    // between inner rounds, the same member of the next and previous inner ring: up to four peers
+    // (the inner ring size depends on the placement, so this is the most a rank can have).
     out.back().peers = std::min(out.back().size - 1, 4);
   }
   return out;
