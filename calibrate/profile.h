@@ -167,7 +167,12 @@ struct CommMeasurement {
 struct LinkParams {
   std::string kind;
   double bandwidth_GBps = 0; /* raw per direction per GPU (scale_up) or per NIC */
-  double efficiency = 1;     /* fraction NCCL reaches for large messages */
+  double efficiency = 1;     /* fraction NCCL's collectives reach for large messages */
+  /// Scale-up only: the fraction NCCL's point-to-point path (ncclSend/ncclRecv: send_recv,
+  /// all_to_all, ring attention's exchanges) reaches per GPU for large messages, which runs
+  /// below the collectives' on NVLink (hardware.md T4: 195 against 235 GB/s on 8 A100).
+  /// 0 = not given: the same as `efficiency`. JSON "p2p_efficiency", optional.
+  double p2p_efficiency = 0;
   double latency_us = 0;
   std::string source;
   bool extrapolated = false;

@@ -318,11 +318,15 @@ CommMeasurement parse_measurement(const Node& n, const Context& ctx) {
   return m;
 }
 
-LinkParams parse_link(const Node& n, const std::vector<std::string>& kinds, const Context& ctx) {
+LinkParams parse_link(const Node& n, const std::vector<std::string>& kinds, const Context& ctx,
+                      bool scale_up = false) {
   LinkParams l;
   l.kind = n.one_of("kind", kinds);
   l.bandwidth_GBps = n.positive("bandwidth_GBps");
   l.efficiency = fraction(n, "efficiency");
+  if (scale_up && n.find("p2p_efficiency")) {
+    l.p2p_efficiency = fraction(n, "p2p_efficiency");
+  }
   l.latency_us = n.non_negative("latency_us");
   l.source = read_source(n, ctx);
   l.extrapolated = n.boolean_or("extrapolated", false);
@@ -333,7 +337,7 @@ LinkParams parse_link(const Node& n, const std::vector<std::string>& kinds, cons
 CommLinks parse_links(const Node& n, const Context& ctx) {
   CommLinks links;
   if (const auto v = n.find("scale_up")) {
-    links.scale_up = parse_link(*v, scale_up_kind_names, ctx);
+    links.scale_up = parse_link(*v, scale_up_kind_names, ctx, true);
   }
   if (const auto v = n.find("nic")) {
     links.nic = parse_link(*v, nic_kind_names, ctx);

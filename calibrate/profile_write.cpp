@@ -99,6 +99,9 @@ json write_link(const LinkParams& l) {
             {"efficiency", l.efficiency},
             {"latency_us", l.latency_us},
             {"source", l.source}};
+  if (l.p2p_efficiency > 0) {
+    j["p2p_efficiency"] = l.p2p_efficiency;
+  }
   put_flag(j, "extrapolated", l.extrapolated);
   return j;
 }

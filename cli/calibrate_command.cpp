@@ -80,8 +80,8 @@ std::unique_ptr<calibrate::Backend> choose_backend(const std::string& name, std:
 
 // Fails before measuring when the profile could not be written anyway.
 void check_out_folder(const std::string& out) {
-  const fs::path folder = fs::absolute(fs::path(out)).parent_path();
   std::error_code ec;
+  const fs::path folder = fs::absolute(fs::path(out)).parent_path();
   if (!fs::is_directory(folder, ec)) {
     throw config::RuntimeFailure(out + ": cannot write the file (no folder " + folder.string() +
                                  ")");
@@ -128,6 +128,12 @@ void summarise(const calibrate::Profile& p, double seconds, const std::string& w
      << " GB/s (read + written, largest buffer)\n";
   const calibrate::LinkParams& link = p.comm.links.scale_up;
   if (link.kind.empty()) {
+    return;
+  }
+  if (link.p2p_efficiency > 0) {  // a built-in's link with a measured point-to-point rate
+    os << "  scale-up link   point-to-point " << fixed(link.bandwidth_GBps * link.p2p_efficiency, 2)
+       << " GB/s of " << fixed(link.bandwidth_GBps, 2) << " raw (fitted to "
+       << p.comm.measurements.size() << " transfers)\n";
     return;
   }
   os << "  scale-up link   latency " << fixed(link.latency_us, 2) << " us, bandwidth "

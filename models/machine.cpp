@@ -44,6 +44,7 @@ Layout make_layout(const topology::Fabric& fabric, const calibrate::Profile& pro
   l.scale_up_GBps = raw_up * links.scale_up.efficiency;
   l.nic_GBps = spec.scale_out.nic_bandwidth.GBps() * links.nic.efficiency;
   l.nvls_GBps = raw_up * links.nvls_efficiency;
+  l.p2p_GBps = raw_up * links.scale_up.p2p_efficiency;  // 0 when not given: links alone limit
   l.nccl = nccl_constants(profile.peaks.compute_capability);
   l.channels = nccl_channels(l.scale_up_GBps, l.nccl.generation);
   return l;

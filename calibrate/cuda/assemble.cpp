@@ -116,28 +116,41 @@ LinkParams fit_scale_up(const Measurements& m, const std::optional<Profile>& bui
         "rows (" +
         std::to_string(samples.size()) + " sizes; the fit needs two, with times rising with size)");
   }
+  const double beta_GBps = fit->beta_bytes_per_s * 1e-9;
+  const std::string fitted =
+      "t = alpha + S/beta fitted by least squares on relative residuals (calibrate/fit.h) to "
+      "the " +
+      std::to_string(samples.size()) + " NCCL send_recv sizes " + format(fit->min_bytes) + " - " +
+      format(fit->max_bytes) + " B on " + std::to_string(ranks) + " GPUs: alpha " +
+      format(fit->alpha_s * 1e6) + " us, beta " + format(beta_GBps) + " GB/s, rms relative error " +
+      format(fit->rms_relative_error * 100, 3) + " %";
+  if (builtin && !builtin->comm.links.scale_up.kind.empty()) {
+    // The flow model prices a link as the topology's raw rate x the profile's efficiency
+    // (models/machine.h), so the measured rate becomes an efficiency of the raw rate, and a
+    // scenario on the usual topology preset gets exactly the measured rate.
+    const LinkParams& b = builtin->comm.links.scale_up;
+    LinkParams link = b;
+    link.p2p_efficiency = std::min(1.0, beta_GBps / b.bandwidth_GBps);
+    link.source = "point-to-point measured: p2p_efficiency = beta / " + format(b.bandwidth_GBps) +
+                  " GB/s raw = " + format(link.p2p_efficiency) + " (capped at 1), beta from " +
+                  fitted + "; raw bandwidth, collective efficiency and per-hop latency from " +
+                  builtin_ref(builtin->name) +
+                  " (the collective tables correct the collectives): " + b.source;
+    link.extrapolated = false;
+    return link;
+  }
   LinkParams link;
-  link.bandwidth_GBps = fit->beta_bytes_per_s * 1e-9;
+  link.bandwidth_GBps = beta_GBps;
   link.efficiency = 1;
   link.latency_us = fit->alpha_s * 1e6;
-  std::string kind_source;
-  if (builtin && !builtin->comm.links.scale_up.kind.empty()) {
-    link.kind = builtin->comm.links.scale_up.kind;
-    kind_source = "kind from " + builtin_ref(builtin->name);
-  } else {
-    link.kind = m.device.all_peer_access ? "nvswitch" : "pcie";
-    kind_source = m.device.all_peer_access
-                      ? "kind nvswitch assumed: every pair of GPUs has peer access (a direct "
-                        "NVLink mesh cannot be told from a switch without NVML)"
-                      : "kind pcie: some pair of GPUs has no peer access";
-  }
-  link.source =
-      "fitted: t = alpha + S/beta by least squares on relative residuals "
-      "(calibrate/fit.h) to the " +
-      std::to_string(samples.size()) + " NCCL send_recv sizes " + format(fit->min_bytes) + " - " +
-      format(fit->max_bytes) + " B on " + std::to_string(ranks) + " GPUs, rms relative error " +
-      format(fit->rms_relative_error * 100, 3) +
-      " %; bandwidth is the achieved rate (beta), so efficiency is 1; " + kind_source;
+  link.kind = m.device.all_peer_access ? "nvswitch" : "pcie";
+  link.source = "fitted: " + fitted +
+                "; bandwidth is the achieved rate (beta), so efficiency is 1 (a scenario's "
+                "topology should give this bandwidth as its scale_up bandwidth_GBps); " +
+                (m.device.all_peer_access
+                     ? "kind nvswitch assumed: every pair of GPUs has peer access (a direct "
+                       "NVLink mesh cannot be told from a switch without NVML)"
+                     : "kind pcie: some pair of GPUs has no peer access");
   return link;
 }
 
@@ -163,16 +176,11 @@ Comm make_comm(const Measurements& m, const std::optional<Profile>& builtin) {
     c.links.nic = from_builtin(builtin->comm.links.nic, builtin->name);
     c.links.pcie = from_builtin(builtin->comm.links.pcie, builtin->name);
     const CommLinks& b = builtin->comm.links;
-    if (b.nvls_efficiency > 0 && b.scale_up.bandwidth_GBps > 0) {
-      // Keep the published NVLS all_reduce algbw (efficiency x the built-in's raw bandwidth)
-      // relative to the fitted bandwidth.
-      const double algbw = b.nvls_efficiency * b.scale_up.bandwidth_GBps;
-      c.links.nvls_efficiency = std::min(1.0, algbw / c.links.scale_up.bandwidth_GBps);
-      c.links.nvls_source = "from " + builtin_ref(builtin->name) + ": its NVLS algbw " +
-                            format(algbw) + " GB/s over the fitted scale-up bandwidth " +
-                            format(c.links.scale_up.bandwidth_GBps) + " GB/s (capped at 1); " +
-                            b.nvls_source;
-      c.links.nvls_extrapolated = true;
+    if (b.nvls_efficiency > 0) {
+      // Relative to the same raw rate as the built-in's (fit_scale_up keeps it).
+      c.links.nvls_efficiency = b.nvls_efficiency;
+      c.links.nvls_source = "from " + builtin_ref(builtin->name) + ": " + b.nvls_source;
+      c.links.nvls_extrapolated = b.nvls_extrapolated;
     }
   }
   return c;

@@ -9,11 +9,16 @@
 // no match, each measured dtype's peak is the best GEMM rate measured (as the CPU backend does)
 // and the HBM bandwidth the best copy rate, and the source says that instead.
 //
-// Communication with two or more GPUs: the measured NCCL rows, and the scale-up link fitted to
-// the send_recv rows, t = alpha + S/beta (calibrate/fit.h): bandwidth beta, efficiency 1 (beta is
-// already what NCCL achieves), latency alpha. The link kind, the NIC, PCIe and NVLS figures come
-// from the matching built-in (nothing is measured across nodes); without one the kind is
-// "nvswitch" when every pair of GPUs has peer access and "pcie" otherwise, and no NIC is given.
+// Communication with two or more GPUs: the measured NCCL rows, and t = alpha + S/beta fitted to
+// the send_recv rows (calibrate/fit.h). The flow model prices a link as the topology's raw rate
+// x the profile's efficiency (models/machine.h), so with a matching built-in the scale-up link
+// is the built-in's (kind, raw bandwidth, collective efficiency, per-hop latency; the measured
+// collective tables correct the collectives) with p2p_efficiency = beta / raw: a scenario on
+// the usual topology preset then sends point to point at exactly the measured rate. The NIC,
+// PCIe and NVLS figures come from the built-in too (nothing is measured across nodes). Without
+// a match the link is bandwidth beta, efficiency 1, latency alpha (a scenario's topology must
+// give beta as its raw rate), kind "nvswitch" when every pair of GPUs has peer access and
+// "pcie" otherwise, and no NIC is given.
 // With one GPU nothing can be measured: measurements and links are the matching built-in's
 // whole (as "inherits" would merge them; inherited_from names it), and the notes and citations
 // say so. With one GPU and no match the profile has no communication tables.

@@ -100,19 +100,25 @@ class Emitter {
         trace_.transfer(src, dst, payload / channels * wire_ * correction_, tag_, deps, o));
   }
 
+  /// The protocol's per-channel payload cap (infinite for Simple on rings).
+  double protocol_cap_GBps() const { return channel_cap_GBps_; }
+
   /// Salt for the next send, in emission order (a bundle's members take theirs one by one, so
   /// they are routed as they would be as separate sends).
   std::uint64_t next_salt() { return salt_++; }
 
   /// Moves `payload` bytes from each member's src to its dst, as send() would one by one, as
   /// one bundle (sim/trace.h): for traffic that starts together and moves the same bytes.
-  void send_bundle(std::span<const sim::Member> members, double payload, double channels) {
+  /// `member_cap_GBps` caps each member's payload rate instead of the protocol's cap.
+  void send_bundle(std::span<const sim::Member> members, double payload, double channels,
+                   double member_cap_GBps = -1) {
     if (payload <= 0 || members.empty()) {
       return;
     }
+    const double cap = member_cap_GBps >= 0 ? member_cap_GBps : channel_cap_GBps_;
     sim::TransferOptions o;
     o.multiplicity = channels;
-    o.max_rate = sim::Bandwidth::from_GBps(channel_cap_GBps_ * wire_);
+    o.max_rate = sim::Bandwidth::from_GBps(cap * wire_);
     const sim::OpId deps[] = {start_};
     parts_.push_back(
         trace_.transfer_bundle(members, payload / channels * wire_ * correction_, tag_, deps, o));
@@ -267,7 +273,8 @@ void emit_nvls(Emitter& e, const Layout& layout, const std::vector<Ranks>& nodes
   }
 }
 
-void emit_all_to_all(Emitter& e, const std::vector<Ranks>& nodes, double bytes) {
+void emit_all_to_all(Emitter& e, const Layout& layout, const std::vector<Ranks>& nodes,
+                     double bytes) {
   std::size_t n = 0;
   for (const Ranks& r : nodes) {
     n += r.size();
@@ -299,7 +306,9 @@ void emit_all_to_all(Emitter& e, const std::vector<Ranks>& nodes, double bytes) 
       }
     }
     if (nodes.size() == 1) {
-      e.send_bundle(pairs, per_pair, 1);
+      // Every GPU sends to its n - 1 peers at once, together at NCCL's p2p rate.
+      e.send_bundle(pairs, per_pair, 1,
+                    std::min(e.protocol_cap_GBps(), layout.p2p_share_GBps(n - 1)));
     }
     return;
   }
@@ -321,7 +330,8 @@ void emit_all_to_all(Emitter& e, const std::vector<Ranks>& nodes, double bytes) 
         }
       }
     }
-    e.send_bundle(inside, per_pair * count, 1);
+    e.send_bundle(inside, per_pair * count, 1,
+                  std::min(e.protocol_cap_GBps(), layout.p2p_share_GBps(ppn - 1)));
   }
   std::vector<std::vector<sim::Member>> across(ppn);
   for (const Ranks& a : nodes) {
@@ -351,6 +361,11 @@ double top_speed(int generation) {
 }
 
 }  // namespace
+
+double Layout::p2p_share_GBps(std::size_t peers) const {
+  return p2p_GBps > 0 && peers > 0 ? p2p_GBps / static_cast<double>(peers)
+                                   : std::numeric_limits<double>::infinity();
+}
 
 int nccl_channels(double bw_GBps, int generation) {
   return 2 * std::max(1, static_cast<int>(std::ceil(bw_GBps / top_speed(generation))));
@@ -413,14 +428,18 @@ sim::OpId emit_collective(sim::Trace& trace, const Layout& layout, Collective c,
       break;
     case Algo::kPairwise:
       if (c == Collective::kAllToAll) {
-        emit_all_to_all(e, nodes, bytes);
+        emit_all_to_all(e, layout, nodes, bytes);
       } else {
         Ranks order;
         for (const Ranks& list : nodes) {
           order.insert(order.end(), list.begin(), list.end());
         }
         for (std::size_t i = 0; i < order.size(); ++i) {
-          e.send(order[i], order[(i + 1) % order.size()], bytes, 1);
+          const std::uint32_t src = order[i];
+          const std::uint32_t dst = order[(i + 1) % order.size()];
+          const bool inside = layout.node_of(src) == layout.node_of(dst);
+          e.send(src, dst, bytes, 1,
+                 inside ? std::min(e.protocol_cap_GBps(), layout.p2p_share_GBps(1)) : -1);
         }
       }
       break;
@@ -441,6 +460,9 @@ sim::OpId emit_send(sim::Trace& trace, const Layout& layout, std::uint32_t src, 
   o.multiplicity = layout.channels;
   o.extra_latency = sim::Time::from_us(plan.latency_us * messages);
   o.salt = 0;
+  if (layout.node_of(src) == layout.node_of(dst)) {
+    o.max_rate = sim::Bandwidth::from_GBps(layout.p2p_share_GBps(1) / layout.channels);
+  }
   return trace.transfer(src, dst, bytes / layout.channels, tag, deps, o);
 }
 

@@ -5,6 +5,7 @@
 // reasons with, and NCCL's constants for the GPU generation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -24,6 +25,14 @@ struct Layout {
   double scale_up_GBps = 0;  // usable per GPU per direction (raw x efficiency)
   double nic_GBps = 0;       // usable per NIC per direction
   double nvls_GBps = 0;      // per-GPU rate NVLS reaches (profile's nvls_efficiency x raw)
+  // Per-GPU rate of NCCL's point-to-point path over the scale-up (raw x the profile's
+  // p2p_efficiency): what one GPU's sends to its peers on the node reach together; 0 = no
+  // limit beyond the links'.
+  double p2p_GBps = 0;
+
+  /// The cap on one of a GPU's `peers` concurrent point-to-point streams inside its node:
+  /// an equal share of p2p_GBps, or infinity where no p2p rate is set.
+  double p2p_share_GBps(std::size_t peers) const;
   NcclConstants nccl;
   int channels = 2;
   std::shared_ptr<const Corrections> corrections;  // null: the model runs uncorrected

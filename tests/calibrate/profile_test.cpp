@@ -296,6 +296,22 @@ TEST_CASE("an efficiency above 1 is rejected", "[errors]") {
                       "eff.json: /comm/links/nic/efficiency: expected a number in (0, 1], got 1.5");
 }
 
+TEST_CASE("a point-to-point efficiency belongs to the scale-up link, in (0, 1]", "[errors]") {
+  const Profile p = parse("p2p.json", minimal_profile(R"({"scale_up": {"kind": "nvswitch",
+      "bandwidth_GBps": 300, "efficiency": 0.783, "p2p_efficiency": 0.65, "latency_us": 0.6}})"));
+  REQUIRE(p.comm.links.scale_up.p2p_efficiency == 0.65);
+  REQUIRE(to_json(p)["comm"]["links"]["scale_up"]["p2p_efficiency"] == 0.65);
+  REQUIRE(parse("none.json", minimal_profile()).comm.links.scale_up.p2p_efficiency == 0);
+  REQUIRE_THROWS_WITH(parse("p2p.json", minimal_profile(R"({"scale_up": {"kind": "nvswitch",
+      "bandwidth_GBps": 300, "efficiency": 0.8, "p2p_efficiency": 0, "latency_us": 0.6}})")),
+                      "p2p.json: /comm/links/scale_up/p2p_efficiency: expected a number in (0, "
+                      "1], got 0");
+  REQUIRE_THROWS_WITH(parse("nic.json", minimal_profile(R"({"nic": {"kind": "infiniband",
+      "bandwidth_GBps": 50, "efficiency": 0.95, "p2p_efficiency": 0.9, "latency_us": 2.7}})")),
+                      "nic.json: /comm/links/nic: unknown key \"p2p_efficiency\" (did you mean "
+                      "\"efficiency\"?)");
+}
+
 TEST_CASE("an unknown collective lists the names and suggests one", "[errors]") {
   REQUIRE_THROWS_WITH(
       parse("coll.json", minimal_profile(R"({})", R"({"collective": "allreduce", "ranks": 8,

@@ -19,8 +19,9 @@ namespace {
 constexpr double kC = 100;  // GB/s per direction
 constexpr double kL = 0.5;  // us per link
 
-Layout star_layout(std::uint32_t n) {
+Layout star_layout(std::uint32_t n, double p2p_GBps = 0) {
   Layout l;
+  l.p2p_GBps = p2p_GBps;
   l.gpus = n;
   l.gpus_per_node = n;
   l.nvswitch = true;
@@ -43,9 +44,9 @@ struct Run {
   attnsim::sim::ReplayResult replay;
 };
 
-Run run(std::uint32_t n, Collective c, double bytes, Forced forced) {
+Run run(std::uint32_t n, Collective c, double bytes, Forced forced, double p2p_GBps = 0) {
   const auto net = attnsim::test::star_network(n, kC, kL);
-  const Layout layout = star_layout(n);
+  const Layout layout = star_layout(n, p2p_GBps);
   const auto ranks = all(n);
   Run r;
   r.timing = time_collective(net, layout, c, ranks, bytes, forced, NetworkModel::kFlow);
@@ -104,6 +105,31 @@ TEST_CASE("all-to-all is bounded by each GPU's link: (n-1)/n S / C", "[analytic]
   const Run r = run(8, Collective::kAllToAll, 1e9, {});
   REQUIRE(r.replay.links[0].bytes == Approx(0.875e9));
   REQUIRE(r.timing.time.us() == Approx(8750 + 11.8 + 1).epsilon(1e-9));
+}
+
+TEST_CASE("NCCL's point-to-point rate caps what a GPU sends to its peers on the node",
+          "[analytic]") {
+  // With p2p_GBps = P below the link's C, send_recv (each GPU sends S to the next), all-to-all
+  // (each GPU sends (n-1)/n S to n - 1 peers at once) and one ncclSend move their bytes at P
+  // instead of C; latencies are unchanged, so the times differ by exactly bytes x (1/P - 1/C).
+  // Above the link's rate the cap changes nothing.
+  constexpr double kS = 1e9;
+  constexpr double kP = 60;  // GB/s
+  const auto extra_us = [](double bytes, double p) { return bytes / p * 1e-3 - bytes / kC * 1e-3; };
+  for (const auto& [c, moved] :
+       {std::pair{Collective::kSendRecv, kS}, std::pair{Collective::kAllToAll, 0.875 * kS}}) {
+    const double free = run(8, c, kS, {}).timing.time.us();
+    REQUIRE(run(8, c, kS, {}, kP).timing.time.us() == Approx(free + extra_us(moved, kP)));
+    REQUIRE(run(8, c, kS, {}, 1.5 * kC).timing.time.us() == Approx(free));
+  }
+
+  const auto net = attnsim::test::star_network(8, kC, kL);
+  const auto send_us = [&](double p2p) {
+    attnsim::sim::Trace trace;
+    emit_send(trace, star_layout(8, p2p), 0, 1, kS, 0);
+    return attnsim::sim::replay(trace, net, NetworkModel::kFlow).makespan.us();
+  };
+  REQUIRE(send_us(kP) == Approx(send_us(0) + extra_us(kS, kP)));
 }
 
 TEST_CASE("busbw factors are nccl-tests'", "[unit]") {
