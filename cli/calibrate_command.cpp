@@ -81,6 +81,10 @@ std::unique_ptr<calibrate::Backend> choose_backend(const std::string& name, std:
 // Fails before measuring when the profile could not be written anyway.
 void check_out_folder(const std::string& out) {
   std::error_code ec;
+  if (fs::path(out).filename().empty() || fs::is_directory(out, ec)) {
+    throw UsageError(out + ": is a folder; --out takes the profile's file name, e.g. " +
+                     (fs::path(out) / "profile.json").lexically_normal().string());
+  }
   const fs::path folder = fs::absolute(fs::path(out)).parent_path();
   if (!fs::is_directory(folder, ec)) {
     throw config::RuntimeFailure(out + ": cannot write the file (no folder " + folder.string() +

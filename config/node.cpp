@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -105,6 +106,10 @@ Node Node::parse_text(const std::string& file, std::string_view text) {
 }
 
 Node Node::parse_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(path + ": expected a JSON file, got a folder");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw InputError(path + ": cannot open the file for reading");

@@ -253,6 +253,17 @@ TEST_CASE("calibrate leaves --out alone when it cannot run", "[unit]") {
     CHECK(err.str().empty());  // no progress: nothing was measured
   }
 
+  SECTION("a folder given as --out fails before measuring") {
+    options.backend = "cpu";
+    for (const std::string& folder : {dir.path().string(), dir.path().string() + "/"}) {
+      options.out = folder;
+      REQUIRE_THROWS_WITH(attnsim::cli::run_calibrate(options, out, err),
+                          folder + ": is a folder; --out takes the profile's file name, e.g. " +
+                              (dir.path() / "profile.json").string());
+    }
+    CHECK(err.str().empty());
+  }
+
   SECTION("--backend cuda in a binary without a usable CUDA backend") {
     const auto cuda = attnsim::calibrate::make_cuda_backend();
     if (cuda != nullptr && cuda->unavailable_reason().empty()) {

@@ -2,6 +2,7 @@
 // Error text is part of the interface (STYLE D7): these tests pin it verbatim.
 #include "config/node.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,13 @@ TEST_CASE("a syntax error gives line and column", "[unit][errors]") {
   REQUIRE_THROWS_WITH(
       Node::parse_text("broken.json", "{\n  \"a\": 1,\n}"),
       Catch::Matchers::StartsWith("broken.json: line 3, column 1: JSON syntax error: "));
+}
+
+TEST_CASE("a folder or a missing file where a JSON file belongs says which", "[unit][errors]") {
+  const std::string folder = std::filesystem::temp_directory_path().string();
+  REQUIRE_THROWS_WITH(Node::parse_file(folder), folder + ": expected a JSON file, got a folder");
+  const std::string missing = folder + "/attnsim-no-such-file.json";
+  REQUIRE_THROWS_WITH(Node::parse_file(missing), missing + ": cannot open the file for reading");
 }
 
 // Found by the input fuzzer (tests/fuzz): nlohmann throws out_of_range, not parse_error,
