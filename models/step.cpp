@@ -200,7 +200,8 @@ class StepBuilder {
         const std::vector<sim::OpId> d = deps_of(gpu);
         deps.insert(deps.end(), d.begin(), d.end());
       }
-      const sim::OpId end = add_collective(layout_, tr_, c, g, bytes, tag, out_.tags.marker, deps);
+      const sim::OpId end =
+          add_collective(layout_, tr_, c, g, bytes, tag, out_.tags.marker, deps, out_.notes);
       for (std::uint32_t gpu : g) {
         set(gpu, end);
       }
@@ -289,8 +290,9 @@ class StepBuilder {
           deps.insert(deps.end(), d.begin(), d.end());
         }
         const double partial = tokens_ * heads * (d_h + 1.0) * 4.0 * by_sequence;  // O and LSE
-        const sim::OpId end = add_collective(layout_, tr_, Collective::kAllGather, group, partial,
-                                             out_.tags.attention_comm, out_.tags.marker, deps);
+        const sim::OpId end =
+            add_collective(layout_, tr_, Collective::kAllGather, group, partial,
+                           out_.tags.attention_comm, out_.tags.marker, deps, out_.notes);
         for (std::uint32_t gpu : group) {
           set(gpu, end);
         }
@@ -351,7 +353,7 @@ class StepBuilder {
         deps.push_back(gather_last_[i]);
       }
       gather_last_[i] = add_collective(layout_, tr_, Collective::kAllGather, g, bytes,
-                                       out_.tags.dp_comm, out_.tags.marker, deps);
+                                       out_.tags.dp_comm, out_.tags.marker, deps, out_.notes);
       gather_have_[i] = true;
       for (std::uint32_t gpu : g) {
         std::vector<sim::OpId> d = deps_of(gpu);
@@ -532,8 +534,8 @@ class StepBuilder {
       if (grad_have_[i]) {
         deps.push_back(grad_last_[i]);  // NCCL runs one communicator's collectives in order
       }
-      grad_last_[i] =
-          add_collective(layout_, tr_, c, g, bytes, out_.tags.dp_comm, out_.tags.marker, deps);
+      grad_last_[i] = add_collective(layout_, tr_, c, g, bytes, out_.tags.dp_comm, out_.tags.marker,
+                                     deps, out_.notes);
       grad_have_[i] = true;
     }
   }

@@ -11,7 +11,8 @@
 // corrected collective scales both its latency and its bytes on the wire by c, so alone on
 // that node it takes exactly the interpolated measurement, and under contention it still
 // shares links as the flow model says. Outside [S_1, S_k], or for a (collective, n) never
-// measured, c = 1: the model runs uncorrected and the lookup says so, so results can flag it.
+// measured, c = 1: the model runs uncorrected and the lookup says so, and results list the
+// collective under `extrapolated` (strategies/common.h add_collective).
 //
 // Why: NCCL's own alpha-beta model (nccl_tuning.h) is exact at both ends of the nccl-tests
 // curves but 10-40 % optimistic in the middle (2 MiB - 512 MiB) on both H100 NVLS and A100

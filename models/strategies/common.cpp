@@ -107,9 +107,19 @@ sim::OpId add_attention(const AttentionCall& call, sim::Trace& trace, std::uint3
 
 sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
                          std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
-                         sim::TagId marker, std::span<const sim::OpId> deps) {
+                         sim::TagId marker, std::span<const sim::OpId> deps, CostNotes& notes) {
   if (ranks.size() < 2 || bytes <= 0) {
     return trace.delay(sim::Time{}, marker, deps);
+  }
+  if (!correction_for(layout, c, ranks, bytes).calibrated) {
+    const int nodes = comm_shape(layout, ranks).nodes;
+    std::string what =
+        std::string(spec(c).name) + " over " + std::to_string(ranks.size()) + " GPUs";
+    if (nodes > 1) {
+      what += " on " + std::to_string(nodes) + " nodes";
+    }
+    what += " (collective model)";
+    notes.extrapolated.insert(std::move(what));
   }
   const Prediction plan = plan_collective(layout, c, ranks, bytes);
   return emit_collective(trace, layout, c, ranks, bytes, plan, tag, deps);
@@ -118,7 +128,8 @@ sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
 sim::OpId add_collective(const AttentionCall& call, sim::Trace& trace, Collective c,
                          std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
                          std::span<const sim::OpId> deps) {
-  return add_collective(call.layout, trace, c, ranks, bytes, tag, call.tags.marker, deps);
+  return add_collective(call.layout, trace, c, ranks, bytes, tag, call.tags.marker, deps,
+                        call.notes);
 }
 
 void all_to_all_in_groups(const AttentionCall& call, sim::Trace& trace, int group_size,

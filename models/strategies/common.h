@@ -55,10 +55,13 @@ sim::OpId add_collective(const AttentionCall& call, sim::Trace& trace, Collectiv
 void all_to_all_in_groups(const AttentionCall& call, sim::Trace& trace, int group_size,
                           std::span<const double> sizes, std::vector<sim::OpId>& state);
 
-/// As above, for callers outside a strategy (models/step.cpp).
+/// As above, for callers outside a strategy (models/step.cpp). A collective that no measured
+/// table of the profile covers (collectives/correction.h: another GPU count, more than one
+/// node, a size beyond the table) is priced by the collective model alone and recorded in
+/// `notes` as "<collective> over N GPUs[ on M nodes] (collective model)".
 sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
                          std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
-                         sim::TagId marker, std::span<const sim::OpId> deps);
+                         sim::TagId marker, std::span<const sim::OpId> deps, CostNotes& notes);
 
 /// For a strategy that shards the flattened sequence (ring, allgather_kv, usp, ...): throws
 /// config::InputError at parallelism's "strategy" when the attention is spatial_temporal, whose

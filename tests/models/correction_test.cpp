@@ -4,12 +4,15 @@
 
 #include <cmath>
 #include <numeric>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "calibrate/profile.h"
 #include "models/collectives/run.h"
 #include "models/machine.h"
+#include "models/strategies/common.h"
 #include "topology/load.h"
 
 using namespace attnsim;  // NOLINT(google-build-using-namespace): test brevity
@@ -60,4 +63,34 @@ TEST_CASE("a calibrated collective alone reproduces the measured table", "[analy
                                    x * (std::log(at128.time.us()) - std::log(at64.time.us())));
   REQUIRE(at96.time.us() == Approx(expected).epsilon(0.005));
   REQUIRE_FALSE(time(32.0 * (1ull << 30)).calibrated);
+}
+
+TEST_CASE("a collective no measured table covers is listed as priced by the model alone",
+          "[unit]") {
+  // h100-sxm's one single-node table of NCCL's own choice is all_reduce on 8 GPUs, 8 B -
+  // 16 GiB (T1; its other single-node rows force an algorithm). An all_reduce inside it is
+  // corrected and not listed; a size beyond it, a collective without a table and a group
+  // across nodes (multi-node rows never correct: correction.h) are.
+  const auto profile = calibrate::builtin_profile("h100-sxm");
+  const auto machine =
+      models::build_machine(topology::load_topology_arg("h100-superpod", 16), profile);
+  std::vector<std::uint32_t> node(8);
+  std::iota(node.begin(), node.end(), 0u);
+  std::vector<std::uint32_t> two_nodes(16);
+  std::iota(two_nodes.begin(), two_nodes.end(), 0u);
+  const auto listed = [&](models::Collective c, std::span<const std::uint32_t> ranks,
+                          double bytes) {
+    sim::Trace trace;
+    models::CostNotes notes;
+    models::add_collective(machine.layout, trace, c, ranks, bytes, 0, 0, {}, notes);
+    return std::vector<std::string>(notes.extrapolated.begin(), notes.extrapolated.end());
+  };
+  using V = std::vector<std::string>;
+  REQUIRE(listed(models::Collective::kAllReduce, node, 1e8).empty());
+  REQUIRE(listed(models::Collective::kAllReduce, node, 64e9) ==
+          V{"all_reduce over 8 GPUs (collective model)"});
+  REQUIRE(listed(models::Collective::kAllGather, node, 1e8) ==
+          V{"all_gather over 8 GPUs (collective model)"});
+  REQUIRE(listed(models::Collective::kAllReduce, two_nodes, 1e8) ==
+          V{"all_reduce over 16 GPUs on 2 nodes (collective model)"});
 }
