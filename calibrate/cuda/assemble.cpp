@@ -101,12 +101,17 @@ Peaks make_peaks(const Measurements& m, const std::optional<Profile>& builtin) {
 }
 
 LinkParams fit_scale_up(const Measurements& m, const std::optional<Profile>& builtin) {
-  std::vector<Sample> samples;
+  // The send_recv rows of the most GPUs measured (every GPU sends and receives at once).
   int ranks = 0;
   for (const CommMeasurement& c : m.comm) {
     if (c.collective == "send_recv") {
+      ranks = std::max(ranks, c.ranks);
+    }
+  }
+  std::vector<Sample> samples;
+  for (const CommMeasurement& c : m.comm) {
+    if (c.collective == "send_recv" && c.ranks == ranks) {
       samples.push_back({c.size_bytes, c.time_us * 1e-6});
-      ranks = c.ranks;
     }
   }
   const auto fit = fit_alpha_beta(samples);

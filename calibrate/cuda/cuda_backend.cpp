@@ -183,9 +183,9 @@ class CudaBackend : public Backend {
     measure_attention(s, m);
     measure_cudnn_attention(s, m);
     m.memory = measure_memory(s);
-    const int ranks = comm_ranks(m.device.gpus);
-    if (ranks >= 2) {
-      m.comm = measure_comm(s, ranks);
+    for (const int ranks : comm_rank_counts(m.device.gpus, options.quick)) {
+      const std::vector<CommMeasurement> rows = measure_comm(s, ranks);
+      m.comm.insert(m.comm.end(), rows.begin(), rows.end());
     }
     return assemble_profile(options, m, cpu::iso_date_utc());
   }

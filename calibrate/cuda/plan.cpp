@@ -211,6 +211,18 @@ int comm_ranks(int gpus) {
   return gpus >= 2 ? std::min(gpus, 8) : 0;
 }
 
+std::vector<int> comm_rank_counts(int gpus, bool quick) {
+  const int most = comm_ranks(gpus);
+  std::vector<int> counts;
+  for (int n = 2; !quick && n < most; n *= 2) {
+    counts.push_back(n);
+  }
+  if (most >= 2) {
+    counts.push_back(most);
+  }
+  return counts;
+}
+
 GpuTiming gpu_timing(bool quick) {
   GpuTiming t;
   t.policy.warmups = 1;
@@ -271,8 +283,7 @@ int planned_points(bool quick, int gpus, bool cudnn) {
   if (cudnn) {
     points += 2 * n(attention_plan(quick).size());
   }
-  const int ranks = comm_ranks(gpus);
-  if (ranks >= 2) {
+  for (const int ranks : comm_rank_counts(gpus, quick)) {
     for (const std::string& c : comm_collectives()) {
       points += n(comm_sizes(c, ranks, quick).size());
     }

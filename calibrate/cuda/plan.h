@@ -39,7 +39,8 @@
 // (the profile's launch_overhead_us), and launch + cudaStreamSynchronize (notes).
 //
 // Communication (NCCL, one process, ncclCommInitAll over every local GPU, at most 8, one
-// stream each): all_reduce (fp32 sum), all_gather, reduce_scatter, all_to_all (grouped
+// stream each; a full run also over devices 0 .. n-1 for each power of two n below that:
+// comm_rank_counts): all_reduce (fp32 sum), all_gather, reduce_scatter, all_to_all (grouped
 // ncclSend/ncclRecv), send_recv (rank r sends to r+1 and receives from r-1, as nccl-tests'
 // sendrecv); sizes 8 B ... 1 GiB by factor 2 (full, 28) or 8 B ... 16 MiB by factor 16 (quick,
 // 6); sizes are whole buffers (nccl-tests), rounded down to whole fp32 elements per rank and
@@ -141,8 +142,14 @@ std::vector<double> comm_sizes(const std::string& collective, int ranks, bool qu
 /// send_recv, the per-rank chunk (size / ranks) for all_gather, reduce_scatter and all_to_all.
 std::int64_t comm_elements(const std::string& collective, int ranks, double size_bytes);
 
-/// Ranks the collectives run on: every local GPU, at most 8; 0 when there is one GPU.
+/// The most ranks the collectives run on: every local GPU, at most 8; 0 when there is one GPU.
 int comm_ranks(int gpus);
+
+/// The GPU counts the collectives are measured on, ascending, each on devices 0 .. n-1: with
+/// `quick` comm_ranks(gpus) alone; otherwise also every power of two from 2 below it, so that
+/// the tensor-, context- and data-parallel groups smaller than the node have their own
+/// tables (models/collectives/correction.h corrects per GPU count). Empty with one GPU.
+std::vector<int> comm_rank_counts(int gpus, bool quick);
 
 /// Timing policy of one point, and the batch length.
 struct GpuTiming {

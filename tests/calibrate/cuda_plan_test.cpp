@@ -177,6 +177,13 @@ TEST_CASE("collective sizes are whole fp32 buffers, increasing, with nccl-tests 
   REQUIRE(comm_ranks(1) == 0);
   REQUIRE(comm_ranks(4) == 4);
   REQUIRE(comm_ranks(16) == 8);
+  using V = std::vector<int>;
+  REQUIRE(comm_rank_counts(1, false).empty());
+  REQUIRE(comm_rank_counts(8, true) == V{8});
+  REQUIRE(comm_rank_counts(8, false) == V{2, 4, 8});
+  REQUIRE(comm_rank_counts(6, false) == V{2, 4, 6});
+  REQUIRE(comm_rank_counts(2, false) == V{2});
+  REQUIRE(comm_rank_counts(16, false) == V{2, 4, 8});
 }
 
 TEST_CASE("a batch lasts about batch_s, between 1 and max_calls calls", "[unit]") {
@@ -195,6 +202,10 @@ TEST_CASE("the points planned are the sum of the lists", "[unit]") {
   REQUIRE(planned_points(true, 2) == 48 + 30);
   // Full, one GPU: 108 + 26 x 2 + 6 x 2 + 2 = 174.
   REQUIRE(planned_points(false, 1) == 174);
+  // Full, four GPUs: the collectives on 2 and on 4 GPUs, 28 sizes each (8 B - 1 GiB) except
+  // that on 4 ranks all_gather, reduce_scatter and all_to_all start at 16 B (one fp32 per
+  // rank): 174 + 5 x 28 + (2 x 28 + 3 x 27) = 451.
+  REQUIRE(planned_points(false, 4) == 451);
   // With cuDNN, every attention setting x 2 passes again: quick 8, full 26.
   REQUIRE(planned_points(true, 1, true) == 48 + 16);
   REQUIRE(planned_points(false, 1, true) == 174 + 52);
