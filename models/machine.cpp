@@ -99,12 +99,21 @@ std::shared_ptr<const Corrections> fit_corrections(const calibrate::Profile& pro
       Reference{topology::build_fabric(reference_node(profile, largest)), {}, {}});
   ref->network = topology::to_network(ref->node, efficiencies(profile));
   ref->layout = make_layout(ref->node, profile);
-  auto out = std::make_shared<Corrections>([ref](Collective c, int ranks, double bytes) {
+  const auto first_ranks = [](int ranks) {
     std::vector<std::uint32_t> r(static_cast<std::size_t>(ranks));
     std::iota(r.begin(), r.end(), 0u);
-    return time_collective(ref->network, ref->layout, c, r, bytes, {}, sim::NetworkModel::kFlow)
-        .time.us();
-  });
+    return r;
+  };
+  auto out = std::make_shared<Corrections>(
+      [ref, first_ranks](Collective c, int ranks, double bytes) {
+        return time_collective(ref->network, ref->layout, c, first_ranks(ranks), bytes, {},
+                               sim::NetworkModel::kFlow)
+            .time.us();
+      },
+      [ref, first_ranks](Collective c, int ranks, double bytes) {
+        const Prediction p = plan_collective(ref->layout, c, first_ranks(ranks), bytes);
+        return std::make_pair(p.algo, p.proto);
+      });
   for (const auto& [key, sizes] : tables) {
     std::vector<std::pair<double, double>> table;
     for (const auto& [bytes, times] : sizes) {

@@ -59,6 +59,40 @@ void Corrections::add(Collective c, int ranks, std::vector<std::pair<double, dou
   }
 }
 
+double Corrections::model_us(Collective c, int ranks, double bytes) const {
+  const auto key = std::make_tuple(c, ranks, bytes);
+  const auto cached = model_cache_.find(key);
+  if (cached != model_cache_.end()) {
+    return cached->second;
+  }
+  return model_cache_.emplace(key, model_(c, ranks, bytes)).first->second;
+}
+
+const std::optional<Corrections::Tail>& Corrections::tail(Collective c, int ranks,
+                                                          const Table& table, bool above) const {
+  const auto key = std::make_tuple(c, ranks, above);
+  if (const auto found = tails_.find(key); found != tails_.end()) {
+    return found->second;
+  }
+  std::optional<Tail>& out = tails_[key];
+  const auto& edge = above ? table.back() : table.front();
+  const auto choice = choice_(c, ranks, edge.first);
+  // The run of sizes from the edge inward that NCCL runs the edge's way, within 16x of it.
+  std::vector<calibrate::Sample> run;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto& [bytes, us] = table[above ? table.size() - 1 - i : i];
+    const double ratio = above ? edge.first / bytes : bytes / edge.first;
+    if (ratio > 16 || choice_(c, ranks, bytes) != choice) {
+      break;
+    }
+    run.push_back(calibrate::Sample{bytes, us * 1e-6});
+  }
+  if (const auto fit = calibrate::fit_alpha_beta(run)) {
+    out = Tail{choice.first, choice.second, *fit, edge.first, edge.second};
+  }
+  return out;
+}
+
 Corrections::Lookup Corrections::at(Collective c, int ranks, int nodes, double bytes) const {
   if (nodes != 1) {
     return {};
@@ -67,23 +101,17 @@ Corrections::Lookup Corrections::at(Collective c, int ranks, int nodes, double b
   if (it == tables_.end()) {
     return {};
   }
-  const auto& t = it->second;
-  if (bytes < t.front().first || bytes > t.back().first) {
+  const Table& t = it->second;
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (bytes >= t.front().first && bytes <= t.back().first) {
+    return {interpolate_loglog(t, bytes) / model_us(c, ranks, bytes), true};
+  }
+  const std::optional<Tail>& end = tail(c, ranks, t, bytes > t.back().first);
+  if (!end || choice_(c, ranks, bytes) != std::make_pair(end->algo, end->proto)) {
     return {};
   }
-  double model = 0;
-  {
-    const std::lock_guard<std::mutex> lock(mutex_);
-    const auto key = std::make_tuple(c, ranks, bytes);
-    const auto cached = model_cache_.find(key);
-    if (cached != model_cache_.end()) {
-      model = cached->second;
-    } else {
-      model = model_(c, ranks, bytes);
-      model_cache_.emplace(key, model);
-    }
-  }
-  return {interpolate_loglog(t, bytes) / model, true};
+  const double us = end->edge_us * end->fit.seconds(bytes) / end->fit.seconds(end->edge_bytes);
+  return {us / model_us(c, ranks, bytes), false, true, end->algo, end->proto};
 }
 
 }  // namespace attnsim::models

@@ -29,7 +29,9 @@ CollectiveTiming time_collective(const sim::Network& network, const Layout& layo
   emit_collective(trace, effective, c, ranks, bytes, out.plan, trace.tag(spec(c).name));
   const sim::ReplayResult r = sim::replay(trace, network, model);
   out.time = r.makespan;
-  out.calibrated = correction_for(effective, c, ranks, bytes).calibrated;
+  const Corrections::Lookup lookup = correction_for(effective, c, ranks, bytes);
+  out.calibrated = lookup.calibrated;
+  out.fitted = lookup.fitted;
   out.events = r.events;
   return out;
 }

@@ -111,14 +111,17 @@ sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
   if (ranks.size() < 2 || bytes <= 0) {
     return trace.delay(sim::Time{}, marker, deps);
   }
-  if (!correction_for(layout, c, ranks, bytes).calibrated) {
+  if (const auto lookup = correction_for(layout, c, ranks, bytes); !lookup.calibrated) {
     const int nodes = comm_shape(layout, ranks).nodes;
     std::string what =
         std::string(spec(c).name) + " over " + std::to_string(ranks.size()) + " GPUs";
     if (nodes > 1) {
       what += " on " + std::to_string(nodes) + " nodes";
     }
-    what += " (collective model)";
+    what += lookup.fitted
+                ? " (alpha-beta fit of the measured " + std::string(algo_name(lookup.algo)) + "/" +
+                      std::string(proto_name(lookup.proto)) + " sizes)"
+                : " (collective model)";
     notes.extrapolated.insert(std::move(what));
   }
   const Prediction plan = plan_collective(layout, c, ranks, bytes);

@@ -62,15 +62,71 @@ TEST_CASE("a calibrated collective alone reproduces the measured table", "[analy
   const double expected = std::exp(std::log(at64.time.us()) +
                                    x * (std::log(at128.time.us()) - std::log(at64.time.us())));
   REQUIRE(at96.time.us() == Approx(expected).epsilon(0.005));
-  REQUIRE_FALSE(time(32.0 * (1ull << 30)).calibrated);
+  // Beyond 16 GiB the fitted alpha-beta tail: continuous at the edge, and at twice the last
+  // size (bandwidth-bound, T1's busbw 480 GB/s over 8 GiB - 16 GiB) within 1 % of twice its
+  // time.
+  const double s16g = 16.0 * (1ull << 30);
+  REQUIRE_FALSE(time(2 * s16g).calibrated);
+  REQUIRE(time(1.001 * s16g).time.us() == Approx(time(s16g).time.us()).epsilon(0.002));
+  REQUIRE(time(2 * s16g).time.us() == Approx(2 * time(s16g).time.us()).epsilon(0.01));
 }
 
-TEST_CASE("a collective no measured table covers is listed as priced by the model alone",
+TEST_CASE("past the measured sizes the alpha-beta fit of the same protocol extends the table",
           "[unit]") {
+  // A synthetic node: NCCL runs LL up to 64 KiB and Simple above it, and the measurements are
+  // exactly t = 5 us + S / (2 GB/s) with LL and t = 20 us + S / (80 GB/s) with Simple. The
+  // model is a different alpha-beta (2 us + S / (100 GB/s)), so a factor is needed. Past
+  // either end the corrected time (factor x model) must be the measured line of that end's
+  // protocol (correction.h: the fit scaled through the edge point, exact when the points lie
+  // on a line); a size the tuner would run with another protocol gets no fit.
+  using models::Algo;
+  using models::Proto;
+  const auto model_us = [](models::Collective, int, double s) { return 2 + s / 100e3; };
+  const auto choice = [](models::Collective, int, double s) {
+    return std::make_pair(s > 1e12 ? Algo::kTree : Algo::kRing,
+                          s <= 65536 ? Proto::kLL : Proto::kSimple);
+  };
+  const auto measured = [](double s) { return s <= 65536 ? 5 + s / 2e3 : 20 + s / 80e3; };
+  std::vector<std::pair<double, double>> table;
+  for (double s = 1024; s <= 1 << 30; s *= 2) {
+    table.emplace_back(s, measured(s));
+  }
+  models::Corrections c(model_us, choice);
+  c.add(models::Collective::kAllReduce, 8, table);
+  const auto corrected = [&](double s) {
+    const auto l = c.at(models::Collective::kAllReduce, 8, 1, s);
+    return std::make_pair(l, l.factor * model_us(models::Collective::kAllReduce, 8, s));
+  };
+  for (const double s : {2.0 * (1 << 30), 64.0 * (1 << 30), 512.0 * (1 << 30)}) {
+    const auto [lookup, us] = corrected(s);
+    REQUIRE_FALSE(lookup.calibrated);
+    REQUIRE(lookup.fitted);
+    REQUIRE(lookup.proto == Proto::kSimple);
+    REQUIRE(us == Approx(measured(s)).epsilon(1e-9));
+  }
+  for (const double s : {8.0, 512.0}) {
+    const auto [lookup, us] = corrected(s);
+    REQUIRE(lookup.fitted);
+    REQUIRE(lookup.proto == Proto::kLL);
+    REQUIRE(us == Approx(measured(s)).epsilon(1e-9));
+  }
+  // Inside: the interpolated measurement, as before.
+  REQUIRE(corrected(3 << 20).first.calibrated);
+  // Where the tuner switches algorithm (Tree past 1 TB) the Ring fit does not apply.
+  const auto tree = c.at(models::Collective::kAllReduce, 8, 1, 2e12);
+  REQUIRE_FALSE(tree.fitted);
+  REQUIRE(tree.factor == 1);
+  // Nor across nodes, nor for a rank count never measured.
+  REQUIRE_FALSE(c.at(models::Collective::kAllReduce, 8, 2, 2e9).fitted);
+  REQUIRE_FALSE(c.at(models::Collective::kAllReduce, 4, 1, 2e9).fitted);
+}
+
+TEST_CASE("a collective no measured table covers is listed with what priced it", "[unit]") {
   // h100-sxm's one single-node table of NCCL's own choice is all_reduce on 8 GPUs, 8 B -
   // 16 GiB (T1; its other single-node rows force an algorithm). An all_reduce inside it is
-  // corrected and not listed; a size beyond it, a collective without a table and a group
-  // across nodes (multi-node rows never correct: correction.h) are.
+  // corrected and not listed; a size beyond it (priced by the fitted tail of the NVLS
+  // sizes, correction.h), a collective without a table and a group across nodes
+  // (multi-node rows never correct) are, with what priced them.
   const auto profile = calibrate::builtin_profile("h100-sxm");
   const auto machine =
       models::build_machine(topology::load_topology_arg("h100-superpod", 16), profile);
@@ -88,7 +144,7 @@ TEST_CASE("a collective no measured table covers is listed as priced by the mode
   using V = std::vector<std::string>;
   REQUIRE(listed(models::Collective::kAllReduce, node, 1e8).empty());
   REQUIRE(listed(models::Collective::kAllReduce, node, 64e9) ==
-          V{"all_reduce over 8 GPUs (collective model)"});
+          V{"all_reduce over 8 GPUs (alpha-beta fit of the measured nvls/simple sizes)"});
   REQUIRE(listed(models::Collective::kAllGather, node, 1e8) ==
           V{"all_gather over 8 GPUs (collective model)"});
   REQUIRE(listed(models::Collective::kAllReduce, two_nodes, 1e8) ==
