@@ -215,10 +215,10 @@ std::string notes_of(const MeasureOptions& options, const Measurements& m,
   std::ostringstream n;
   n << "attnsim calibrate --backend cuda" << (options.quick ? " --quick" : "") << " on "
     << m.device.gpus << (m.device.gpus == 1 ? " GPU" : " GPUs") << " (" << m.device.name << ", sm_"
-    << m.device.compute_capability << ", " << m.device.sm_count << " SMs); driver supports CUDA "
-    << cuda_version_text(m.device.driver_version) << " (cudaDriverGetVersion), runtime "
-    << cuda_version_text(m.device.runtime_version) << ", cuBLAS " << m.device.cublas_version
-    << ", NCCL " << nccl_version_text(m.device.nccl_version)
+    << m.device.compute_capability << ", " << m.device.sm_count << " SMs); driver "
+    << driver_text(m.device) << ", runtime " << cuda_version_text(m.device.runtime_version)
+    << ", cuBLAS " << m.device.cublas_version << ", NCCL "
+    << nccl_version_text(m.device.nccl_version)
     << ". Each point: one probe call, then batches of back-to-back calls of about a "
        "millisecond timed with CUDA events, the median per call over repeated batches "
        "(calibrate/cuda/plan.h). GEMMs: cublasGemmEx, fp32 accumulation (tf32: "
@@ -280,6 +280,33 @@ std::optional<std::string> builtin_for_device(std::string_view device_name) {
   return std::nullopt;
 }
 
+std::string nvidia_driver_release(std::string_view text) {
+  constexpr std::string_view kLine = "NVRM version:";
+  const std::size_t at = text.find(kLine);
+  if (at == std::string_view::npos) {
+    return "";
+  }
+  std::string_view line = text.substr(at + kLine.size());
+  line = line.substr(0, line.find('\n'));
+  std::istringstream words{std::string(line)};
+  for (std::string w; words >> w;) {
+    const bool dotted = std::isdigit(static_cast<unsigned char>(w.front())) != 0 &&
+                        w.find('.') != std::string::npos &&
+                        std::all_of(w.begin(), w.end(), [](char ch) {
+                          return ch == '.' || std::isdigit(static_cast<unsigned char>(ch)) != 0;
+                        });
+    if (dotted) {
+      return w;
+    }
+  }
+  return "";
+}
+
+std::string driver_text(const DeviceInfo& d) {
+  const std::string cuda = "supports CUDA " + cuda_version_text(d.driver_version);
+  return d.driver_release.empty() ? cuda : d.driver_release + " (" + cuda + ")";
+}
+
 std::string cuda_version_text(int version) {
   if (version <= 0) {
     return "";
@@ -319,7 +346,7 @@ Profile assemble_profile(const MeasureOptions& options, const Measurements& m,
   p.provenance.tool = options.tool;
   p.provenance.date = date;
   p.provenance.device = m.device.name;
-  p.provenance.driver = "supports CUDA " + cuda_version_text(m.device.driver_version);
+  p.provenance.driver = driver_text(m.device);
   p.provenance.cuda = cuda_version_text(m.device.runtime_version);
   p.provenance.nccl = nccl_version_text(m.device.nccl_version);
   p.provenance.cublas = m.device.cublas_version;

@@ -42,6 +42,7 @@ struct DeviceInfo {
   int compute_capability = 0;  // 10 x major + minor
   double hbm_bytes = 0;        // cudaDeviceProp::totalGlobalMem
   int driver_version = 0;      // cudaDriverGetVersion: 1000 x major + 10 x minor
+  std::string driver_release;  // "550.54.15" (nvidia_driver_release); "" = unknown
   int runtime_version = 0;     // cudaRuntimeGetVersion, same encoding
   std::string cublas_version;  // "13.0.2"
   int nccl_version = 0;        // ncclGetVersion: 10000 x major + 100 x minor + patch
@@ -67,6 +68,17 @@ struct Measurements {
 /// peaks and links differ): "NVIDIA H100 80GB HBM3" -> h100-sxm, "NVIDIA H100 PCIe" -> none,
 /// "NVIDIA GH200 480GB" -> none.
 std::optional<std::string> builtin_for_device(std::string_view device_name);
+
+/// The driver release in the text of /proc/driver/nvidia/version (Linux): the first
+/// dotted number on its "NVRM version:" line, e.g. "535.129.03" from
+///   NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.129.03  Thu Oct 19 18:56:32 UTC 2023
+/// and "550.54.15" from the open module's "NVIDIA UNIX Open Kernel Module for x86_64
+/// 550.54.15  Release Build ..."; "" when the text has no such line.
+std::string nvidia_driver_release(std::string_view proc_version_text);
+
+/// The provenance's driver: "550.54.15 (supports CUDA 12.4)", or "supports CUDA 12.4" (the
+/// API level cudaDriverGetVersion gives) when the release is unknown.
+std::string driver_text(const DeviceInfo& device);
 
 /// "13.0" for 13000 (CUDA's 1000 x major + 10 x minor); "" for 0.
 std::string cuda_version_text(int version);

@@ -4,7 +4,9 @@
 // the owners of device memory, events and streams shared by the benchmarks.
 #include <algorithm>
 #include <cublas_v2.h>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -133,6 +135,11 @@ DeviceInfo device_info() {
   d.compute_capability = props.major * 10 + props.minor;
   d.hbm_bytes = static_cast<double>(props.totalGlobalMem);
   ATTNSIM_CUDA_CHECK(cudaDriverGetVersion(&d.driver_version));
+  if (std::ifstream proc("/proc/driver/nvidia/version"); proc) {
+    std::ostringstream text;
+    text << proc.rdbuf();
+    d.driver_release = nvidia_driver_release(text.str());
+  }
   ATTNSIM_CUDA_CHECK(cudaRuntimeGetVersion(&d.runtime_version));
   int major = 0;
   int minor = 0;

@@ -30,8 +30,10 @@ using attnsim::calibrate::cuda::AttentionCase;
 using attnsim::calibrate::cuda::builtin_for_device;
 using attnsim::calibrate::cuda::cuda_version_text;
 using attnsim::calibrate::cuda::cudnn_version_text;
+using attnsim::calibrate::cuda::driver_text;
 using attnsim::calibrate::cuda::Measurements;
 using attnsim::calibrate::cuda::nccl_version_text;
+using attnsim::calibrate::cuda::nvidia_driver_release;
 
 namespace {
 
@@ -128,6 +130,28 @@ TEST_CASE("CUDA and NCCL version codes print as dotted versions", "[unit]") {
   REQUIRE(cudnn_version_text(90102) == "9.1.2");
   REQUIRE(cudnn_version_text(8907) == "8.9.7");
   REQUIRE(cudnn_version_text(0).empty());
+}
+
+TEST_CASE("the driver release is read from the kernel module's version line", "[unit]") {
+  // /proc/driver/nvidia/version of the proprietary and of the open kernel module.
+  REQUIRE(nvidia_driver_release(
+              "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.129.03  Thu Oct 19 18:56:32 "
+              "UTC 2023\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n") == "535.129.03");
+  REQUIRE(nvidia_driver_release("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  "
+                                "550.54.15  Release Build  (dvs-builder@U16-I3-B03-4-3)  Tue "
+                                "Mar  5 22:15:33 UTC 2024\n") == "550.54.15");
+  REQUIRE(nvidia_driver_release("GCC version:  gcc version 12.2.0\n").empty());
+  REQUIRE(nvidia_driver_release("").empty());
+  // The provenance names the release and the CUDA level; without a release, the level alone.
+  Measurements m = fake("NVIDIA H100 80GB HBM3", 1);
+  m.device.driver_version = 12040;
+  REQUIRE(driver_text(m.device) == "supports CUDA 12.4");
+  m.device.driver_release = "550.54.15";
+  REQUIRE(driver_text(m.device) == "550.54.15 (supports CUDA 12.4)");
+  MeasureOptions options;
+  options.quick = true;
+  REQUIRE(assemble_profile(options, m, "2026-11-24").provenance.driver ==
+          "550.54.15 (supports CUDA 12.4)");
 }
 
 TEST_CASE("a profile with cuDNN rows names cuDNN's version; without, the notes say why not",
