@@ -29,6 +29,10 @@ struct MeasureOptions {
   std::string tool;
   /// The profile's name.
   std::string name;
+  /// GPU backends: the built-in profile whose datasheet peaks and fabric (NIC, PCIe, NVLS;
+  /// with one GPU also the communication tables) the profile takes, as `--inherit` names
+  /// it; "" = the built-in matching the device's name, if any. The CPU backend ignores it.
+  std::string builtin;
   /// Called after each point; may be empty.
   std::function<void(const Progress&)> progress;
 };

@@ -60,7 +60,10 @@ class ProgressDisplay {
   std::string stage_;
 };
 
-std::unique_ptr<calibrate::Backend> choose_backend(const std::string& name, std::ostream& err) {
+// `--inherit` applies to a GPU calibration only: with "auto" it asks for the GPU as
+// "--backend cuda" does.
+std::unique_ptr<calibrate::Backend> choose_backend(const std::string& name, bool need_gpu,
+                                                   std::ostream& err) {
   if (name == "cpu") {
     return calibrate::make_cpu_backend();
   }
@@ -70,9 +73,11 @@ std::unique_ptr<calibrate::Backend> choose_backend(const std::string& name, std:
   if (why.empty()) {
     return cuda;
   }
-  if (name == "cuda") {
-    throw config::RuntimeFailure("calibrate --backend cuda: " + why +
-                                 " (--backend cpu measures the CPU)");
+  if (name == "cuda" || need_gpu) {
+    throw config::RuntimeFailure(std::string("calibrate ") +
+                                 (name == "cuda" ? "--backend cuda" : "--inherit") + ": " + why +
+                                 (name == "cuda" ? " (--backend cpu measures the CPU)"
+                                                 : " (--inherit applies to a GPU calibration)"));
   }
   err << "attnsim calibrate: " << why << "; measuring the CPU instead (--backend cpu)\n";
   return calibrate::make_cpu_backend();
@@ -151,11 +156,25 @@ int run_calibrate(const CalibrateOptions& options, std::ostream& out, std::ostre
   if (!options.out.empty()) {
     check_out_folder(options.out);
   }
-  const std::unique_ptr<calibrate::Backend> backend = choose_backend(options.backend, err);
+  if (!options.inherit.empty()) {
+    if (options.backend == "cpu") {
+      throw UsageError(
+          "--inherit names the built-in profile whose datasheet peaks and fabric a GPU "
+          "calibration takes; --backend cpu measures its own peaks and has no fabric to take");
+    }
+    try {
+      (void)calibrate::builtin_profile(options.inherit);
+    } catch (const config::InputError& e) {
+      throw UsageError(std::string("--inherit: ") + e.what());
+    }
+  }
+  const std::unique_ptr<calibrate::Backend> backend =
+      choose_backend(options.backend, !options.inherit.empty(), err);
 
   ProgressDisplay display(err, options.progress_bar);
   calibrate::MeasureOptions measure;
   measure.quick = options.quick;
+  measure.builtin = options.inherit;
   measure.tool = std::string("attnsim ") + kVersion;
   measure.name =
       options.out.empty() ? "measured-" + backend->name() : fs::path(options.out).stem().string();

@@ -73,6 +73,7 @@ struct CalibrateOptions {
   std::string backend = "auto";  // auto, cpu or cuda
   std::string out;               // "" prints the profile JSON on `out`
   bool quick = false;
+  std::string inherit;        // a built-in profile name (calibrate::MeasureOptions::builtin)
   bool progress_bar = false;  // redraw a bar in place (the error stream is a terminal)
 };
 
@@ -80,8 +81,10 @@ struct CalibrateOptions {
 /// is usable, else the CPU, saying so on `err`), shows progress on `err`, and writes the
 /// profile atomically to options.out with a summary on `out`, or prints the profile JSON on
 /// `out` and the summary on `err`. Errors: config::RuntimeFailure (exit 3) when the backend
-/// cannot run here ("--backend cuda" without a GPU or without the CUDA backend built in), the
-/// --out folder does not exist, or the measurement fails; nothing is written then.
+/// cannot run here ("--backend cuda", or `--inherit` with "auto", without a GPU or without the
+/// CUDA backend built in), the --out folder does not exist, or the measurement fails;
+/// UsageError (exit 2) for --out naming a folder, `--inherit` naming no built-in profile, or
+/// `--inherit` with `--backend cpu`; nothing is measured or written then.
 int run_calibrate(const CalibrateOptions& options, std::ostream& out, std::ostream& err);
 
 std::vector<std::string> collective_choices();

@@ -126,6 +126,11 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
                             "Write the profile JSON here (default: print it on stdout)");
   calibrate_cmd->add_flag("--quick", calibrate.quick,
                           "Small shapes and short time budgets (under a minute)");
+  calibrate_cmd->add_option(
+      "--inherit", calibrate.inherit,
+      "GPU backends: the built-in profile (attnsim profiles) whose datasheet peaks and "
+      "multi-node fabric the profile takes, and with one GPU its communication tables; "
+      "default: the one matching the device's name, if any");
 
   try {
     app.parse(argc, argv);

@@ -241,6 +241,8 @@ std::string notes_of(const MeasureOptions& options, const Measurements& m,
     n << " " << note;
   }
   if (builtin) {
+    n << " Built-in profile " << builtin->name
+      << (options.builtin.empty() ? ", matched by the device's name." : ", named by --inherit.");
     n << " Peaks (FLOP/s, HBM bandwidth) are " << builtin->name << "'s datasheet figures.";
     if (m.comm.empty()) {
       n << " One GPU: no collective can be measured, so the communication tables and links "
@@ -336,7 +338,8 @@ std::string cudnn_version_text(int version) {
 
 Profile assemble_profile(const MeasureOptions& options, const Measurements& m,
                          const std::string& date) {
-  const std::optional<std::string> match = builtin_for_device(m.device.name);
+  const std::optional<std::string> match =
+      options.builtin.empty() ? builtin_for_device(m.device.name) : options.builtin;
   const std::optional<Profile> builtin =
       match ? std::optional<Profile>(builtin_profile(*match)) : std::nullopt;
 

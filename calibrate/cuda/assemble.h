@@ -4,7 +4,9 @@
 // fitted scale-up link.
 //
 // Datasheet peaks cannot be measured. When the device name matches a built-in profile
-// (builtin_for_device) its peaks FLOP/s and HBM bandwidth are taken from it, and the peaks'
+// (builtin_for_device), or MeasureOptions::builtin names one (`--inherit`, which wins: a
+// device the names do not match, such as a PCIe or NVL variant or a new part, or a match the
+// user knows better), its peaks FLOP/s and HBM bandwidth are taken from it, and the peaks'
 // source says so; HBM bytes, SM count and compute capability are always the device's own. With
 // no match, each measured dtype's peak is the best GEMM rate measured (as the CPU backend does)
 // and the HBM bandwidth the best copy rate, and the source says that instead.

@@ -132,6 +132,37 @@ TEST_CASE("CUDA and NCCL version codes print as dotted versions", "[unit]") {
   REQUIRE(cudnn_version_text(0).empty());
 }
 
+TEST_CASE("--inherit names the built-in a device's name does not match, or overrides the match",
+          "[unit]") {
+  MeasureOptions options;
+  options.quick = true;
+  // One H100 PCIe: no built-in by name, so no peaks from a datasheet and no communication.
+  const Measurements pcie = fake("NVIDIA H100 PCIe", 1);
+  const Profile alone = assemble_profile(options, pcie, "2026-11-24");
+  CHECK(alone.inherited_from.empty());
+  CHECK(alone.comm.measurements.empty());
+  CHECK(alone.peaks.flops_per_s.at("bf16") == Approx(650e12));  // the best GEMM measured
+  // Named: its peaks, and with one GPU its communication tables and links whole.
+  options.builtin = "h100-sxm";
+  const Profile named = assemble_profile(options, pcie, "2026-11-24");
+  const Profile h100 = builtin_profile("h100-sxm");
+  CHECK(named.inherited_from == "h100-sxm");
+  CHECK(named.peaks.flops_per_s == h100.peaks.flops_per_s);
+  CHECK(named.comm.measurements.size() == h100.comm.measurements.size());
+  CHECK(named.comm.links.nic.bandwidth_GBps == h100.comm.links.nic.bandwidth_GBps);
+  CHECK_THAT(named.provenance.notes, Catch::Contains("h100-sxm, named by --inherit."));
+  CHECK(to_json(parse_profile(attnsim::config::Node::from_json("p", to_json(named)))) ==
+        to_json(named));
+  // A name wins over the device's own match: an H100 SXM calibrated against h200-sxm.
+  options.builtin = "h200-sxm";
+  const Profile over = assemble_profile(options, fake("NVIDIA H100 80GB HBM3", 1), "2026-11-24");
+  CHECK(over.inherited_from == "h200-sxm");
+  CHECK(over.peaks.hbm_bandwidth_GBps == builtin_profile("h200-sxm").peaks.hbm_bandwidth_GBps);
+  options.builtin.clear();
+  const Profile matched = assemble_profile(options, fake("NVIDIA H100 80GB HBM3", 1), "2026-11-24");
+  CHECK_THAT(matched.provenance.notes, Catch::Contains("h100-sxm, matched by the device's name."));
+}
+
 TEST_CASE("the driver release is read from the kernel module's version line", "[unit]") {
   // /proc/driver/nvidia/version of the proprietary and of the open kernel module.
   REQUIRE(nvidia_driver_release(

@@ -276,5 +276,25 @@ TEST_CASE("calibrate leaves --out alone when it cannot run", "[unit]") {
                       attnsim::config::RuntimeFailure);
     CHECK_FALSE(fs::exists(options.out));
     CHECK(fs::is_empty(dir.path()));
+    // --inherit asks for a GPU calibration: "auto" does not fall back to the CPU then.
+    options.backend = "auto";
+    options.inherit = "h100-sxm";
+    REQUIRE_THROWS_AS(attnsim::cli::run_calibrate(options, out, err),
+                      attnsim::config::RuntimeFailure);
+    CHECK(fs::is_empty(dir.path()));
+  }
+
+  SECTION("--inherit naming no built-in profile, or with --backend cpu") {
+    options.out = (dir.path() / "p.json").string();
+    options.inherit = "h100-sx";
+    REQUIRE_THROWS_WITH(attnsim::cli::run_calibrate(options, out, err),
+                        "--inherit: hardware profile: expected one of a100-sxm, b200, gb200, "
+                        "gtx1080, h100-sxm, h200-sxm; got \"h100-sx\" (did you mean "
+                        "\"h100-sxm\"?)");
+    options.inherit = "h100-sxm";
+    options.backend = "cpu";
+    REQUIRE_THROWS_AS(attnsim::cli::run_calibrate(options, out, err), attnsim::cli::UsageError);
+    CHECK(err.str().empty());
+    CHECK(fs::is_empty(dir.path()));
   }
 }
