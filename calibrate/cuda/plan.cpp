@@ -3,7 +3,9 @@
 #include "calibrate/cuda/plan.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <span>
 #include <stdexcept>
 
 namespace attnsim::calibrate::cuda {
@@ -11,20 +13,53 @@ namespace {
 
 using Widths = std::vector<std::int64_t>;
 
-void add_layer_gemms(std::vector<GemmCase>& out, const std::string& dtype, const Widths& widths,
-                     const Widths& tokens, bool out_proj_only) {
+// The Llama 3 family's shapes (cli/model_presets.json, from the models' config.json files):
+// width, query heads, KV heads, head dim, FFN width (gated: gate and up fused), vocabulary.
+struct ModelShape {
+  std::int64_t hidden, heads, kv_heads, head_dim, ffn, vocab;
+};
+
+constexpr ModelShape kLlama32_1b{2048, 32, 8, 64, 8192, 128256};
+constexpr ModelShape kLlama3_8b{4096, 32, 8, 128, 14336, 128256};
+constexpr ModelShape kLlama3_70b{8192, 64, 8, 128, 28672, 128256};
+constexpr ModelShape kLlama3_405b{16384, 128, 8, 128, 53248, 128256};
+
+enum class Layers { kAll, kWithoutHead, kOutOnly };
+
+// One layer's GEMMs as models/step.cpp prices them on a tensor-parallel rank of `tp`, m = t
+// tokens: qkv t x (H/tp + 2·max(1, H_kv/tp))·d x h, out t x h x H·d/tp, up t x 2·ffn/tp x h,
+// down t x h x ffn/tp, head t x vocab/tp x h.
+void add_layer_gemms(std::vector<GemmCase>& out, const std::string& dtype,
+                     std::span<const ModelShape> models, const Widths& tokens,
+                     std::span<const std::int64_t> tps, Layers layers) {
   const std::size_t first = out.size();
-  for (const std::int64_t h : widths) {
-    for (const std::int64_t t : tokens) {
-      if (!out_proj_only) {
-        out.push_back({dtype, "qkv", t, h + h / 4, h});
-      }
-      out.push_back({dtype, "out", t, h, h});
-      if (!out_proj_only) {
-        out.push_back({dtype, "up", t, 7 * h / 2, h});
-        out.push_back({dtype, "down", t, h, 7 * h / 2});
+  for (const ModelShape& s : models) {
+    for (const std::int64_t tp : tps) {
+      const std::int64_t h = s.hidden;
+      const std::int64_t qkv =
+          (s.heads / tp + 2 * std::max<std::int64_t>(1, s.kv_heads / tp)) * s.head_dim;
+      for (const std::int64_t t : tokens) {
+        if (layers != Layers::kOutOnly) {
+          out.push_back({dtype, "qkv", t, qkv, h});
+        }
+        out.push_back({dtype, "out", t, h, s.heads * s.head_dim / tp});
+        if (layers != Layers::kOutOnly) {
+          out.push_back({dtype, "up", t, 2 * s.ffn / tp, h});
+          out.push_back({dtype, "down", t, h, s.ffn / tp});
+        }
+        if (layers == Layers::kAll) {
+          out.push_back({dtype, "head", t, s.vocab / tp, h});
+        }
       }
     }
+  }
+  // A shape two layers share is measured once (Llama 3.2 1B's up is 405B's out per rank of 8).
+  const auto same = [](const GemmCase& a, const GemmCase& b) {
+    return a.m == b.m && a.n == b.n && a.k == b.k;
+  };
+  for (auto it = out.begin() + static_cast<std::ptrdiff_t>(first); it != out.end(); ++it) {
+    out.erase(std::remove_if(it + 1, out.end(), [&](const GemmCase& g) { return same(*it, g); }),
+              out.end());
   }
   std::stable_sort(
       out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
@@ -71,15 +106,19 @@ int dtype_bytes(const std::string& dtype) {
 
 std::vector<GemmCase> gemm_plan(bool quick) {
   std::vector<GemmCase> plan;
+  constexpr std::array<ModelShape, 3> kUpTo70b{kLlama32_1b, kLlama3_8b, kLlama3_70b};
+  constexpr std::array<ModelShape, 4> kAll{kLlama32_1b, kLlama3_8b, kLlama3_70b, kLlama3_405b};
+  constexpr std::array<std::int64_t, 1> kWhole{1};
+  constexpr std::array<std::int64_t, 2> kWholeAndEighth{1, 8};
   if (quick) {
-    add_layer_gemms(plan, "bf16", {2048, 4096, 8192}, {2048, 8192}, false);
+    add_layer_gemms(plan, "bf16", kUpTo70b, {2048, 8192}, kWhole, Layers::kWithoutHead);
     return plan;
   }
   for (const char* dtype : {"bf16", "fp16"}) {
-    add_layer_gemms(plan, dtype, {2048, 4096, 8192, 16384}, {2048, 8192, 32768}, false);
+    add_layer_gemms(plan, dtype, kAll, {2048, 8192, 32768}, kWholeAndEighth, Layers::kAll);
   }
   for (const char* dtype : {"tf32", "fp32"}) {
-    add_layer_gemms(plan, dtype, {2048, 4096, 8192}, {2048, 8192}, true);
+    add_layer_gemms(plan, dtype, kUpTo70b, {2048, 8192}, kWhole, Layers::kOutOnly);
   }
   return plan;
 }

@@ -5,14 +5,21 @@
 // lists, so what a run covers is decided, and tested, here.
 //
 // GEMM (cuBLAS cublasGemmEx, column-major C (m x n) = A (m x k)·B (k x n), fp32 accumulation):
-// the GEMMs of one transformer layer for model width h and local token count t (m = t):
-//   qkv   t x 5h/4 x h   (Llama 3's 8:1 grouped-query heads: h + 2·h/8 outputs)
-//   out   t x h x h      (attention output projection)
-//   up    t x 7h/2 x h   (FFN up, Llama 3's 3.5 x width)
-//   down  t x h x 7h/2   (FFN down)
-// FLOPs 2·m·n·k. Quick: bf16, h 2048/4096/8192, t 2048/8192 (24 points). Full: bf16 and fp16,
-// h 2048/4096/8192/16384, t 2048/8192/32768 (48 points each); tf32 and fp32 only for `out` at
-// h 2048/4096/8192, t 2048/8192 (6 points each): 108 points.
+// the GEMMs models/step.cpp prices for one layer of a Llama 3 model (cli/model_presets.json:
+// 3.2 1B, 3 8B, 70B, 405B; width h, H query and H_kv = 8 KV heads of d, FFN width f, gated,
+// vocabulary V = 128256) on one rank of tensor-parallel degree p, t local tokens (m = t):
+//   qkv   t x (H/p + 2·max(1, H_kv/p))·d x h   (grouped-query Q, K and V)
+//   out   t x h x H·d/p                          (attention output projection)
+//   up    t x 2f/p x h                           (gate and up, fused)
+//   down  t x h x f/p                            (FFN down)
+//   head  t x V/p x h                            (output head)
+// e.g. Llama 3 8B at t 8192, p 1: 8192 x 6144 x 4096, 8192 x 4096 x 4096, 8192 x 28672 x 4096,
+// 8192 x 4096 x 14336, 8192 x 128256 x 4096. A scenario whose per-GPU shapes are these is
+// priced at exactly the measured rows (models/cost.h looks shapes up exactly first, then
+// interpolates by FLOPs). FLOPs 2·m·n·k. Quick: bf16, 1B/8B/70B, p 1, t 2048/8192, no head
+// (24 points). Full: bf16 and fp16, all four, p 1 and 8, t 2048/8192/32768, all five (114
+// points each: 120 less the 6 shapes two layers share, measured once); tf32 and fp32 only
+// `out` of 1B/8B/70B at p 1, t 2048/8192 (6 each): 240.
 //
 // Attention (our kernels, kernels/attention.h), FlashAttention's benchmark setting: batch x
 // sequence = 16K tokens per call, model width 2048 (heads = 2048 / d), GQA off:
@@ -65,7 +72,7 @@ namespace attnsim::calibrate::cuda {
 /// One GEMM of the plan.
 struct GemmCase {
   std::string dtype;  // bf16 fp16 tf32 fp32
-  std::string layer;  // qkv out up down
+  std::string layer;  // qkv out up down head
   std::int64_t m = 0, n = 0, k = 0;
 };
 

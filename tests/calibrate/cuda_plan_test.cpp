@@ -47,25 +47,32 @@ double brute_force_pairs(const AttentionCase& a) {
 
 }  // namespace
 
-TEST_CASE("the quick GEMM plan is 24 bf16 layer shapes, the full one 108 in four dtypes",
+TEST_CASE("the quick GEMM plan is 24 bf16 layer shapes, the full one 240 in four dtypes",
           "[unit]") {
   const std::vector<GemmCase> quick = gemm_plan(true);
   REQUIRE(quick.size() == 24);  // 4 layers x h 2048/4096/8192 x t 2048/8192
   for (const GemmCase& g : quick) {
     REQUIRE(g.dtype == "bf16");
   }
-  // h = 4096, t = 8192: qkv 8192 x 5120 x 4096, out 8192 x 4096 x 4096, up 8192 x 14336 x
-  // 4096 (Llama 3 8B's FFN), down 8192 x 4096 x 14336.
-  REQUIRE(has_gemm(quick, "bf16", 8192, 5120, 4096));
+  // Llama 3 8B (h 4096, 32 heads, 8 KV heads of 128, FFN 14336 gated) at t = 8192, as
+  // models/step.cpp prices it: qkv 8192 x (32 + 2·8)·128 x 4096, out 8192 x 4096 x 4096, the
+  // fused gate and up 8192 x 2·14336 x 4096, down 8192 x 4096 x 14336.
+  REQUIRE(has_gemm(quick, "bf16", 8192, 6144, 4096));
   REQUIRE(has_gemm(quick, "bf16", 8192, 4096, 4096));
-  REQUIRE(has_gemm(quick, "bf16", 8192, 14336, 4096));
+  REQUIRE(has_gemm(quick, "bf16", 8192, 28672, 4096));
   REQUIRE(has_gemm(quick, "bf16", 8192, 4096, 14336));
+  // Llama 3.2 1B's head dim 64: qkv (32 + 2·8)·64 = 3072 wide.
+  REQUIRE(has_gemm(quick, "bf16", 2048, 3072, 2048));
   REQUIRE(std::is_sorted(quick.begin(), quick.end(), [](const GemmCase& a, const GemmCase& b) {
     return gemm_flops(a) < gemm_flops(b);
   }));
 
   const std::vector<GemmCase> full = gemm_plan(false);
-  REQUIRE(full.size() == 108);  // 2 dtypes x 4 layers x 4 h x 3 t + 2 x 3 x 2
+  // bf16 and fp16: 4 models x tensor-parallel 1 and 8 x 3 token counts x 5 GEMMs (with the
+  // output head), less 6 shapes two layers share (1B's out is 1B's up per rank of 8, 1B's up
+  // 405B's out per rank of 8, at each t); tf32 and fp32: the out projection of 3 models x 2
+  // token counts.
+  REQUIRE(full.size() == 240);
   std::map<std::string, int> per_dtype;
   std::set<std::tuple<std::string, std::int64_t, std::int64_t, std::int64_t>> unique;
   for (const GemmCase& g : full) {
@@ -73,9 +80,16 @@ TEST_CASE("the quick GEMM plan is 24 bf16 layer shapes, the full one 108 in four
     unique.insert({g.dtype, g.m, g.n, g.k});
   }
   REQUIRE(per_dtype ==
-          std::map<std::string, int>{{"bf16", 48}, {"fp16", 48}, {"fp32", 6}, {"tf32", 6}});
-  REQUIRE(unique.size() == full.size());                 // the profile rejects duplicate shapes
-  REQUIRE(has_gemm(full, "bf16", 32768, 57344, 16384));  // h 16384's FFN up at 32K tokens
+          std::map<std::string, int>{{"bf16", 114}, {"fp16", 114}, {"fp32", 6}, {"tf32", 6}});
+  REQUIRE(unique.size() == full.size());  // the profile rejects duplicate shapes
+  // Llama 3 405B's fused gate and up at 32K tokens, and on one of 8 tensor-parallel ranks:
+  // 2·53248 and 2·53248 / 8 wide; its QKV there: (128/8 + 2·1)·128 = 2304 wide.
+  REQUIRE(has_gemm(full, "bf16", 32768, 106496, 16384));
+  REQUIRE(has_gemm(full, "bf16", 32768, 13312, 16384));
+  REQUIRE(has_gemm(full, "fp16", 2048, 2304, 16384));
+  // Llama 3 70B's output head, whole and per rank of 8: vocab 128256 and 16032.
+  REQUIRE(has_gemm(full, "bf16", 8192, 128256, 8192));
+  REQUIRE(has_gemm(full, "bf16", 8192, 16032, 8192));
   REQUIRE(has_gemm(full, "tf32", 8192, 8192, 8192));
 }
 
@@ -83,12 +97,13 @@ TEST_CASE("GEMM FLOPs are 2mnk and the buffers fit the largest operand of each r
   REQUIRE(gemm_flops({"bf16", "qkv", 2048, 2560, 2048}) == 2.0 * 2048 * 2560 * 2048);
   REQUIRE(dtype_bytes("bf16") == 2);
   REQUIRE(dtype_bytes("tf32") == 4);
-  // Full: A largest for down at t 32768, k = 7/2·16384 = 57344 (bf16); B for up or down,
-  // 16384 x 57344; C for up, 32768 x 57344. The fp32 shapes (8192³ x 4 B) are smaller.
+  // Full: A largest for Llama 3 405B's down at t 32768, k = 53248 (bf16); B and C for its
+  // output head, 16384 x 128256 and 32768 x 128256. The fp32 shapes (8192³ x 4 B) are
+  // smaller. In all 16.1 GB, a fifth of an 80 GB GPU.
   const GemmBufferBytes b = gemm_buffer_bytes(gemm_plan(false));
-  REQUIRE(b.a == std::int64_t{32768} * 57344 * 2);
-  REQUIRE(b.b == std::int64_t{16384} * 57344 * 2);
-  REQUIRE(b.c == std::int64_t{32768} * 57344 * 2);
+  REQUIRE(b.a == std::int64_t{32768} * 53248 * 2);
+  REQUIRE(b.b == std::int64_t{16384} * 128256 * 2);
+  REQUIRE(b.c == std::int64_t{32768} * 128256 * 2);
 }
 
 TEST_CASE("attention pair counts match brute force for every mask kind", "[unit]") {
@@ -200,15 +215,15 @@ TEST_CASE("the points planned are the sum of the lists", "[unit]") {
   // Two GPUs add 6 sizes for each of the 5 collectives (on 2 ranks 8 B is one fp32 per rank,
   // so no size rounds onto another).
   REQUIRE(planned_points(true, 2) == 48 + 30);
-  // Full, one GPU: 108 + 26 x 2 + 6 x 2 + 2 = 174.
-  REQUIRE(planned_points(false, 1) == 174);
+  // Full, one GPU: 240 + 26 x 2 + 6 x 2 + 2 = 306.
+  REQUIRE(planned_points(false, 1) == 306);
   // Full, four GPUs: the collectives on 2 and on 4 GPUs, 28 sizes each (8 B - 1 GiB) except
   // that on 4 ranks all_gather, reduce_scatter and all_to_all start at 16 B (one fp32 per
-  // rank): 174 + 5 x 28 + (2 x 28 + 3 x 27) = 451.
-  REQUIRE(planned_points(false, 4) == 451);
+  // rank): 306 + 5 x 28 + (2 x 28 + 3 x 27) = 583.
+  REQUIRE(planned_points(false, 4) == 583);
   // With cuDNN, every attention setting x 2 passes again: quick 8, full 26.
   REQUIRE(planned_points(true, 1, true) == 48 + 16);
-  REQUIRE(planned_points(false, 1, true) == 174 + 52);
+  REQUIRE(planned_points(false, 1, true) == 306 + 52);
 }
 
 TEST_CASE("a setting reads as kind, dtype, head dim, length and its mask parameters", "[unit]") {
@@ -272,6 +287,14 @@ TEST_CASE("--quick's compute points take well under a minute on an H100 by estim
     seconds += 2 * point_seconds(t, 2.0 * static_cast<double>(size) / 1e12);
   }
   REQUIRE(seconds < 30);
+  // A full run's GEMMs (Llama 3 405B's included, the largest 114 TFLOP) by the same estimate:
+  // about 45 s, within the "few minutes" of a full run.
+  const GpuTiming full = gpu_timing(false);
+  double gemm_seconds = 0;
+  for (const GemmCase& g : gemm_plan(false)) {
+    gemm_seconds += point_seconds(full, gemm_flops(g) / 300e12);
+  }
+  REQUIRE(gemm_seconds < 60);
   // The estimate itself: a 2 ms call under the quick policy (budget 5 ms, at least 3 runs,
   // batch 1 ms, so 1 call per batch): 3 runs reach 6 ms; probe + warm-up + 3 runs = 10 ms.
   REQUIRE(point_seconds(t, 2e-3) == Approx(10e-3));
