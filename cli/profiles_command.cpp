@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// `attnsim profiles`: the built-in hardware profiles, one line each.
+// `attnsim profiles`: the built-in hardware profiles, one line each. Columns are as wide as
+// their longest entry; the device, of any length, comes last.
+#include <algorithm>
+#include <array>
 #include <iomanip>
 #include <sstream>
+#include <vector>
 
 #include "calibrate/profile.h"
 #include "cli/commands.h"
@@ -9,9 +13,8 @@
 namespace attnsim::cli {
 
 int run_profiles(std::ostream& out) {
-  out << std::left << std::setw(12) << "name" << std::setw(34) << "device" << std::setw(10)
-      << "bf16 TF/s" << std::setw(9) << "HBM GB"
-      << "scale-up\n";
+  using Row = std::array<std::string, 5>;
+  std::vector<Row> rows = {{"name", "bf16 TF/s", "HBM GB", "scale-up", "device"}};
   for (const std::string& name : calibrate::builtin_profile_names()) {
     const calibrate::Profile p = calibrate::builtin_profile(name);
     const auto bf16 = p.peaks.flops_per_s.find("bf16");
@@ -25,8 +28,19 @@ int run_profiles(std::ostream& out) {
     hbm << std::fixed << std::setprecision(0) << p.peaks.hbm_bytes * 1e-9;
     std::ostringstream link;
     link << p.comm.links.scale_up.kind << " " << p.comm.links.scale_up.bandwidth_GBps << " GB/s";
-    out << std::setw(12) << name << std::setw(34) << p.provenance.device << std::setw(10)
-        << tf.str() << std::setw(9) << hbm.str() << link.str() << "\n";
+    rows.push_back({name, tf.str(), hbm.str(), link.str(), p.provenance.device});
+  }
+  std::array<std::size_t, 4> width{};
+  for (const Row& r : rows) {
+    for (std::size_t c = 0; c < width.size(); ++c) {
+      width[c] = std::max(width[c], r[c].size());
+    }
+  }
+  for (const Row& r : rows) {
+    for (std::size_t c = 0; c < width.size(); ++c) {
+      out << std::left << std::setw(static_cast<int>(width[c] + 2)) << r[c];
+    }
+    out << r.back() << "\n";
   }
   return 0;
 }

@@ -9,10 +9,13 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "calibrate/profile.h"
+#include "cli/commands.h"
 #include "config/error.h"
 #include "tests/support/temp_dir.h"
 
@@ -107,4 +110,28 @@ TEST_CASE("auto tries the segment ring for dilated attention", "[unit]") {
   CHECK(picked.step_time_s <= segment.step_time_s);
   const attnsim::report::Point causal = run(R"({"kind": "causal"})", R"({"strategy": "auto"})");
   CHECK_THAT(causal.reason, !Catch::Contains("ring_scope"));
+}
+
+TEST_CASE("attnsim profiles lists every built-in in aligned columns", "[unit]") {
+  std::ostringstream out;
+  REQUIRE(attnsim::cli::run_profiles(out) == 0);
+  std::istringstream lines(out.str());
+  std::string header;
+  std::getline(lines, header);
+  // Each column after the first starts where its heading does, on every line, long device
+  // names (gb200's, gtx1080's) included: they come last.
+  std::vector<std::size_t> starts;
+  for (const char* heading : {"bf16 TF/s", "HBM GB", "scale-up", "device"}) {
+    starts.push_back(header.find(heading));
+    REQUIRE(starts.back() != std::string::npos);
+  }
+  int rows = 0;
+  for (std::string line; std::getline(lines, line); ++rows) {
+    for (const std::size_t at : starts) {
+      REQUIRE(line.size() > at);
+      CHECK(line[at - 1] == ' ');
+      CHECK(line[at] != ' ');
+    }
+  }
+  CHECK(rows == static_cast<int>(attnsim::calibrate::builtin_profile_names().size()));
 }
