@@ -305,9 +305,11 @@ CommMeasurement parse_measurement(const Node& n, const Context& ctx) {
     const double expected = algbw * factor;
     const double tolerance = std::max(kBusbwRelativeTolerance * expected, kBusbwAbsoluteTolerance);
     if (std::fabs(m.busbw_GBps - expected) > tolerance) {
+      const std::string formula = factor_formula(m.collective);
+      const std::string scaled =
+          formula == "1" ? " (busbw = algbw)" : " x " + formula + " = " + format_number(factor);
       n.child("busbw_GBps")
-          .fail(format_number(expected) + " within 2 % (size_bytes / time_us x " +
-                factor_formula(m.collective) + " = " + format_number(factor) + " for " +
+          .fail(format_number(expected) + " within 2 % (size_bytes / time_us" + scaled + " for " +
                 m.collective + " on " + std::to_string(m.ranks) + " ranks)");
     }
   }

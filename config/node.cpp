@@ -2,6 +2,8 @@
 #include "config/node.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -68,11 +70,12 @@ std::string syntax_detail(const std::string& what) {
   return colon == std::string::npos ? what : what.substr(colon + 2);
 }
 
+// The shortest text that reads back as `v` (std::to_chars): 97.55 stays "97.55", where 17
+// significant digits would print "97.549999999999997".
 std::string format_number(double v) {
-  std::ostringstream out;
-  out.precision(17);
-  out << v;
-  return out.str();
+  std::array<char, 32> buffer{};
+  const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
+  return ec == std::errc{} ? std::string(buffer.data(), end) : std::to_string(v);
 }
 
 }  // namespace

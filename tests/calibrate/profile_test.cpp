@@ -337,6 +337,12 @@ TEST_CASE("a busbw that disagrees with size and time is a transcription error", 
       "nodes": 1, "size_bytes": 8589934592, "time_us": 31307, "busbw_GBps": 274.38})")),
       "bw.json: /comm/measurements/0/busbw_GBps: expected 480.161 within 2 % (size_bytes / "
       "time_us x 2(n-1)/n = 1.75 for all_reduce on 8 ranks), got 274.38");
+  // send_recv's busbw is its algbw: 1 GiB in 5503.4 us is 195.1 GB/s (hardware.md T4).
+  REQUIRE_THROWS_WITH(
+      parse("bw.json", minimal_profile(R"({})", R"({"collective": "send_recv", "ranks": 8,
+      "nodes": 1, "size_bytes": 1073741824, "time_us": 5503.4, "busbw_GBps": 97.55})")),
+      "bw.json: /comm/measurements/0/busbw_GBps: expected 195.105 within 2 % (size_bytes / "
+      "time_us (busbw = algbw) for send_recv on 8 ranks), got 97.55");
 }
 
 TEST_CASE("message sizes must increase within a series", "[errors]") {
