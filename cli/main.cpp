@@ -76,7 +76,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   run_cmd
       ->add_option("--set", run.sets,
                    "Override a field, PATH=VALUE with a dotted PATH (VALUE is JSON, else a "
-                   "string); repeatable")
+                   "string; a profile path, hardware=PROFILE.json, is taken relative "
+                   "to the scenario's folder, as in the file); repeatable")
       ->allow_extra_args(false);
   run_cmd->add_option("--trace", run.trace_file,
                       "Write a Chrome/Perfetto trace-event JSON of the first point");
@@ -91,7 +92,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   validate_cmd
       ->add_option("--set", validate.sets,
                    "Override a field, PATH=VALUE with a dotted PATH (VALUE is JSON, else a "
-                   "string); repeatable")
+                   "string; a profile path, hardware=PROFILE.json, is taken relative "
+                   "to the scenario's folder, as in the file); repeatable")
       ->allow_extra_args(false);
 
   cli::ReportOptions report;
@@ -108,7 +110,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   report_cmd->add_option("--out", report.out_dir, "Folder to write the report into")->required();
   report_cmd
       ->add_option("--set", report.sets,
-                   "Override a scenario field, PATH=VALUE with a dotted PATH; repeatable")
+                   "Override a scenario field, PATH=VALUE with a dotted PATH (as for run); "
+                   "repeatable")
       ->allow_extra_args(false);
   report_cmd->add_option("--jobs", report.jobs, "Simulate this many sweep points in parallel")
       ->check(CLI::PositiveNumber);
