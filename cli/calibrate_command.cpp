@@ -103,9 +103,10 @@ std::string fixed(double v, int digits) {
   return o.str();
 }
 
-// A few headline figures of the measured profile.
-void summarise(const calibrate::Profile& p, double seconds, const std::string& where,
-               std::ostream& os) {
+}  // namespace
+
+void summarise_calibration(const calibrate::Profile& p, double seconds, const std::string& where,
+                           std::ostream& os) {
   os << "attnsim calibrate: measured " << p.provenance.device << " in " << fixed(seconds, 1)
      << " s; " << where << "\n";
   const calibrate::GemmPoint* best = nullptr;
@@ -139,6 +140,11 @@ void summarise(const calibrate::Profile& p, double seconds, const std::string& w
   if (link.kind.empty()) {
     return;
   }
+  if (!p.inherited_from.empty()) {  // one GPU: the links and tables are the built-in's whole
+    os << "  scale-up link   " << p.inherited_from << "'s, published (one GPU: no transfer to "
+       << "measure)\n";
+    return;
+  }
   if (link.p2p_efficiency > 0) {  // a built-in's link with a measured point-to-point rate
     os << "  scale-up link   point-to-point " << fixed(link.bandwidth_GBps * link.p2p_efficiency, 2)
        << " GB/s of " << fixed(link.bandwidth_GBps, 2) << " raw (fitted to "
@@ -149,8 +155,6 @@ void summarise(const calibrate::Profile& p, double seconds, const std::string& w
      << fixed(link.bandwidth_GBps, 2) << " GB/s (fitted to " << p.comm.measurements.size()
      << " transfers)\n";
 }
-
-}  // namespace
 
 int run_calibrate(const CalibrateOptions& options, std::ostream& out, std::ostream& err) {
   if (!options.out.empty()) {
@@ -203,10 +207,10 @@ int run_calibrate(const CalibrateOptions& options, std::ostream& out, std::ostre
   const std::string text = json.dump(2) + "\n";
   if (options.out.empty()) {
     out << text;
-    summarise(profile, seconds, "profile JSON on standard output", err);
+    summarise_calibration(profile, seconds, "profile JSON on standard output", err);
   } else {
     report::write_file_atomically(options.out, text);
-    summarise(profile, seconds, "wrote " + options.out, out);
+    summarise_calibration(profile, seconds, "wrote " + options.out, out);
   }
   return 0;
 }

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+namespace attnsim::calibrate {
+struct Profile;
+}  // namespace attnsim::calibrate
+
 namespace attnsim::cli {
 
 inline constexpr const char* kVersion = "0.1.0";
@@ -86,6 +90,12 @@ struct CalibrateOptions {
 /// UsageError (exit 2) for --out naming a folder, `--inherit` naming no built-in profile, or
 /// `--inherit` with `--backend cpu`; nothing is measured or written then.
 int run_calibrate(const CalibrateOptions& options, std::ostream& out, std::ostream& err);
+
+/// run_calibrate()'s closing lines on `os`: the device and run time, `where` the profile
+/// went, the best GEMM, the largest dense attention forward row, the copy bandwidth and the
+/// scale-up link (fitted, or the built-in's when one GPU took it whole).
+void summarise_calibration(const calibrate::Profile& p, double seconds, const std::string& where,
+                           std::ostream& os);
 
 std::vector<std::string> collective_choices();
 std::vector<std::string> algo_choices();

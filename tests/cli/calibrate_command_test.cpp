@@ -298,3 +298,20 @@ TEST_CASE("calibrate leaves --out alone when it cannot run", "[unit]") {
     CHECK(fs::is_empty(dir.path()));
   }
 }
+
+TEST_CASE("the calibration summary says where the scale-up link came from", "[unit]") {
+  // A GPU calibration's link: measured point-to-point on a built-in's raw rate, or, with one
+  // GPU, the built-in's whole (assemble.h): then nothing was fitted to the published rows.
+  Profile p = attnsim::calibrate::builtin_profile("h100-sxm");
+  std::ostringstream fitted;
+  attnsim::cli::summarise_calibration(p, 12.5, "wrote p.json", fitted);
+  CHECK_THAT(fitted.str(), Catch::Contains("scale-up link   point-to-point 334.98 GB/s of 450.00 "
+                                           "raw (fitted to"));
+  p.inherited_from = "h100-sxm";
+  std::ostringstream inherited;
+  attnsim::cli::summarise_calibration(p, 12.5, "wrote p.json", inherited);
+  CHECK_THAT(inherited.str(),
+             Catch::Contains("scale-up link   h100-sxm's, published (one GPU: no transfer to "
+                             "measure)"));
+  CHECK_THAT(inherited.str(), !Catch::Contains("fitted"));
+}
