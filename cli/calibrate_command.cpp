@@ -192,6 +192,16 @@ int run_calibrate(const CalibrateOptions& options, std::ostream& out, std::ostre
     throw;
   }
   display.finish();
+  if (!options.inherit.empty()) {
+    const int named = calibrate::builtin_profile(options.inherit).peaks.compute_capability;
+    const int own = profile.peaks.compute_capability;
+    if (named != 0 && own != 0 && named != own) {
+      err << "attnsim calibrate: warning: --inherit " << options.inherit << " is an sm_" << named
+          << " profile and " << profile.provenance.device << " is sm_" << own
+          << ": its datasheet peaks and fabric may not be this machine's (the profile's notes "
+             "say so too)\n";
+    }
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -110,6 +110,11 @@ Peaks peaks(const Compute& compute) {
       largest = &m;
     }
   }
+  if (largest == nullptr) {
+    throw config::RuntimeFailure(
+        "calibrate --backend cpu: no memcpy size could be measured, so there is no memory "
+        "bandwidth for the profile's peaks");
+  }
   p.hbm_bandwidth_GBps = largest->bandwidth_GBps;
   p.source =
       "measured: fp32 is the best Eigen GEMM rate measured (not a datasheet peak); "

@@ -76,6 +76,14 @@ Peaks make_peaks(const Measurements& m, const std::optional<Profile>& builtin) {
     p.source = "from " + builtin_ref(builtin->name) +
                ": datasheet FLOP/s and HBM bandwidth, which cannot be measured (" +
                builtin->peaks.source + "); " + own;
+    // A dtype measured here that the built-in has no peak for (an --inherit of an older GPU):
+    // the best GEMM measured, as without a built-in.
+    for (const auto& [dtype, g] : best_gemms(m.gemm)) {
+      if (p.flops_per_s.emplace(dtype, g->tflops * 1e12).second) {
+        p.source += "; " + dtype + " (no peak in " + builtin->name +
+                    ") is the best cuBLAS GEMM rate measured";
+      }
+    }
   } else {
     for (const auto& [dtype, g] : best_gemms(m.gemm)) {
       p.flops_per_s[dtype] = g->tflops * 1e12;
@@ -243,6 +251,12 @@ std::string notes_of(const MeasureOptions& options, const Measurements& m,
   if (builtin) {
     n << " Built-in profile " << builtin->name
       << (options.builtin.empty() ? ", matched by the device's name." : ", named by --inherit.");
+    if (const int cc = builtin->peaks.compute_capability;
+        cc != 0 && cc != m.device.compute_capability) {
+      n << " Warning: " << builtin->name << " is an sm_" << cc << " profile and this device is sm_"
+        << m.device.compute_capability << ": its datasheet peaks and fabric may not be this "
+        << "machine's.";
+    }
     n << " Peaks (FLOP/s, HBM bandwidth) are " << builtin->name << "'s datasheet figures.";
     if (m.comm.empty()) {
       n << " One GPU: no collective can be measured, so the communication tables and links "

@@ -161,6 +161,18 @@ TEST_CASE("--inherit names the built-in a device's name does not match, or overr
   options.builtin.clear();
   const Profile matched = assemble_profile(options, fake("NVIDIA H100 80GB HBM3", 1), "2026-11-24");
   CHECK_THAT(matched.provenance.notes, Catch::Contains("h100-sxm, matched by the device's name."));
+  CHECK_THAT(matched.provenance.notes, !Catch::Contains("Warning"));
+  // A built-in of another generation is taken as named, with a warning in the notes; a dtype
+  // it has no peak for (the GTX 1080 has fp32 only) gets the best GEMM measured.
+  options.builtin = "gtx1080";
+  const Profile pascal = assemble_profile(options, pcie, "2026-11-24");
+  CHECK_THAT(pascal.provenance.notes,
+             Catch::Contains("Warning: gtx1080 is an sm_61 profile and this device is sm_90"));
+  CHECK(pascal.peaks.flops_per_s.at("bf16") == Approx(650e12));
+  CHECK(pascal.peaks.flops_per_s.at("fp32") ==
+        builtin_profile("gtx1080").peaks.flops_per_s.at("fp32"));
+  CHECK_THAT(pascal.peaks.source,
+             Catch::Contains("bf16 (no peak in gtx1080) is the best cuBLAS GEMM rate measured"));
 }
 
 TEST_CASE("the driver release is read from the kernel module's version line", "[unit]") {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calibrate/backend.h"
+#include "calibrate/cuda/assemble.h"
 #include "calibrate/cuda/plan.h"
 #include "calibrate/profile.h"
 #include "config/node.h"
@@ -41,10 +42,20 @@ TEST_CASE("a quick CUDA calibration gives a valid profile within datasheet bound
   REQUIRE(p.peaks.compute_capability >= 80);
   REQUIRE(p.peaks.hbm_bytes > 1e9);
   REQUIRE_FALSE(p.compute.gemm.empty());
+  // Peaks are a datasheet's only for a device with a built-in profile; otherwise they are the
+  // best GEMMs measured (assemble.h), and GEMM <= peak would hold by construction.
+  const bool datasheet =
+      attnsim::calibrate::cuda::builtin_for_device(p.provenance.device) || !options.builtin.empty();
+  if (!datasheet) {
+    WARN(p.provenance.device << " has no built-in profile: its peaks are the best GEMMs "
+                                "measured, so GEMM rates are not checked against them");
+  }
   for (const auto& g : p.compute.gemm) {
     INFO(g.dtype << " " << g.m << "x" << g.n << "x" << g.k << ": " << g.tflops);
     REQUIRE(g.tflops > 0);
-    REQUIRE(g.tflops * 1e12 <= p.peaks.flops_per_s.at(g.dtype));
+    if (datasheet) {
+      REQUIRE(g.tflops * 1e12 <= p.peaks.flops_per_s.at(g.dtype));
+    }
   }
   // Every setting of the plan, both passes, by our kernels; by cuDNN too where it is built in
   // (a setting cuDNN cannot run leaves a note instead).
