@@ -92,7 +92,9 @@ std::string runs_text(const PointTiming& t);
 
 // --- compute_bench.cpp ----------------------------------------------------------------------
 
-std::vector<GemmPoint> measure_gemm(Session& s);
+/// The GEMMs of gemm_plan() that fit the device's free memory (fit_gemm_plan) into m.gemm; a
+/// note in m.notes lists those that do not (counted as done, skipped).
+void measure_gemm(Session& s, Measurements& m);
 
 /// Dense and causal rows into m.attention, sliding-window and dilated results into m.notes.
 void measure_attention(Session& s, Measurements& m);

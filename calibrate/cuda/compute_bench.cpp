@@ -68,15 +68,32 @@ std::vector<int> device0() {
 
 }  // namespace
 
-std::vector<GemmPoint> measure_gemm(Session& s) {
-  const std::vector<GemmCase> plan = gemm_plan(s.options->quick);
+void measure_gemm(Session& s, Measurements& m) {
+  std::size_t free_bytes = 0;
+  std::size_t total_bytes = 0;
+  ATTNSIM_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const FittedGemmPlan fitted =
+      fit_gemm_plan(gemm_plan(s.options->quick), static_cast<double>(free_bytes));
+  if (!fitted.dropped.empty()) {
+    std::string list;
+    for (const GemmCase& g : fitted.dropped) {
+      list += (list.empty() ? "" : ", ") + g.dtype + " " + shape_text(g.m, g.n, g.k);
+      s.step("gemm", g.dtype + " " + shape_text(g.m, g.n, g.k) + " (skipped: memory)");
+    }
+    m.notes.push_back("GEMM shapes skipped, their A, B and C above a third of 80 % of the " +
+                      std::to_string(free_bytes >> 20) + " MiB free (calibrate/cuda/plan.h " +
+                      "fit_gemm_plan): " + list + ".");
+  }
+  const std::vector<GemmCase>& plan = fitted.kept;
+  if (plan.empty()) {
+    return;
+  }
   const GemmBufferBytes bytes = gemm_buffer_bytes(plan);
   const DeviceMemory a(0, static_cast<std::size_t>(bytes.a));
   const DeviceMemory b(0, static_cast<std::size_t>(bytes.b));
   const DeviceMemory c(0, static_cast<std::size_t>(bytes.c));
   const CublasHandle handle;
   ATTNSIM_CUBLAS_CHECK(cublasSetStream(handle.get(), s.stream));
-  std::vector<GemmPoint> rows;
   std::string filled;  // the dtype the inputs hold now
   for (const GemmCase& g : plan) {
     const GemmTypes types = gemm_types(g.dtype);
@@ -90,13 +107,14 @@ std::vector<GemmPoint> measure_gemm(Session& s) {
     }
     const float alpha = 1;
     const float beta = 0;
-    const auto m = static_cast<int>(g.m);
-    const auto n = static_cast<int>(g.n);
-    const auto k = static_cast<int>(g.k);
+    const auto rows_a = static_cast<int>(g.m);
+    const auto cols_b = static_cast<int>(g.n);
+    const auto inner = static_cast<int>(g.k);
     const PointTiming t = time_point(s.timing, device0(), {s.stream}, [&] {
-      ATTNSIM_CUBLAS_CHECK(cublasGemmEx(
-          handle.get(), CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &alpha, a.get(), types.data, m, b.get(),
-          types.data, k, &beta, c.get(), types.data, m, types.compute, CUBLAS_GEMM_DEFAULT));
+      ATTNSIM_CUBLAS_CHECK(cublasGemmEx(handle.get(), CUBLAS_OP_N, CUBLAS_OP_N, rows_a, cols_b,
+                                        inner, &alpha, a.get(), types.data, rows_a, b.get(),
+                                        types.data, inner, &beta, c.get(), types.data, rows_a,
+                                        types.compute, CUBLAS_GEMM_DEFAULT));
     });
     GemmPoint row;
     row.m = g.m;
@@ -107,10 +125,9 @@ std::vector<GemmPoint> measure_gemm(Session& s) {
     row.source = "measured: cublasGemmEx, column-major C (m x n) = A (m x k) B (k x n), " +
                  std::string(types.text) + ", CUBLAS_GEMM_DEFAULT; layer " + g.layer + "; " +
                  runs_text(t);
-    rows.push_back(std::move(row));
+    m.gemm.push_back(std::move(row));
     s.step("gemm", g.dtype + " " + shape_text(g.m, g.n, g.k));
   }
-  return rows;
 }
 
 namespace {

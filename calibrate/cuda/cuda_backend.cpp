@@ -186,7 +186,7 @@ class CudaBackend : public Backend {
     s.stream = stream.get();
     s.total = planned_points(options.quick, m.device.gpus, m.device.cudnn_version > 0);
     measure_launch(s, m);
-    m.gemm = measure_gemm(s);
+    measure_gemm(s, m);
     measure_attention(s, m);
     measure_cudnn_attention(s, m);
     m.memory = measure_memory(s);

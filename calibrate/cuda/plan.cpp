@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numeric>
 #include <span>
 #include <stdexcept>
 
@@ -132,6 +133,35 @@ GemmBufferBytes gemm_buffer_bytes(const std::vector<GemmCase>& plan) {
     b.c = std::max(b.c, g.m * g.n * e);
   }
   return b;
+}
+
+FittedGemmPlan fit_gemm_plan(const std::vector<GemmCase>& plan, double free_bytes) {
+  // Smallest cases first, each kept while the shared buffers still fit with it.
+  std::vector<std::size_t> order(plan.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const auto bytes = [&](std::size_t i) {
+    const GemmBufferBytes b = gemm_buffer_bytes({plan[i]});
+    return b.a + b.b + b.c;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t l, std::size_t r) { return bytes(l) < bytes(r); });
+  std::vector<bool> keep(plan.size(), false);
+  GemmBufferBytes held;
+  for (const std::size_t i : order) {
+    GemmBufferBytes with = gemm_buffer_bytes({plan[i]});
+    with.a = std::max(with.a, held.a);
+    with.b = std::max(with.b, held.b);
+    with.c = std::max(with.c, held.c);
+    if (static_cast<double>(with.a + with.b + with.c) <= 0.8 * free_bytes) {
+      held = with;
+      keep[i] = true;
+    }
+  }
+  FittedGemmPlan out;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    (keep[i] ? out.kept : out.dropped).push_back(plan[i]);
+  }
+  return out;
 }
 
 std::vector<AttentionCase> attention_plan(bool quick) {

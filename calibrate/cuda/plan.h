@@ -93,6 +93,18 @@ struct GemmBufferBytes {
 
 GemmBufferBytes gemm_buffer_bytes(const std::vector<GemmCase>& plan);
 
+/// The GEMMs of `plan` a device with `free_bytes` of memory can run, in order, and those it
+/// cannot. The shared buffers (gemm_buffer_bytes of the kept cases: the largest A, B and C)
+/// may take 80 % of free_bytes; cases are taken smallest (A + B + C) first, each kept if the
+/// buffers still fit with it. A full plan needs 16.1 GB (a 24 GB GPU keeps everything); on
+/// a 16 GB GPU the largest Llama 3 405B and output-head shapes are dropped (the run's notes
+/// list them; models/cost.h prices such GEMMs at the best rate measured).
+struct FittedGemmPlan {
+  std::vector<GemmCase> kept, dropped;
+};
+
+FittedGemmPlan fit_gemm_plan(const std::vector<GemmCase>& plan, double free_bytes);
+
 enum class AttentionKind { kDense, kCausal, kSlidingWindow, kDilated };
 
 /// One attention setting of the plan (timed forward and backward).

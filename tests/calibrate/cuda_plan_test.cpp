@@ -106,6 +106,36 @@ TEST_CASE("GEMM FLOPs are 2mnk and the buffers fit the largest operand of each r
   REQUIRE(b.c == std::int64_t{32768} * 128256 * 2);
 }
 
+TEST_CASE("the GEMM plan keeps what fits the device's free memory", "[unit]") {
+  const std::vector<GemmCase> full = gemm_plan(false);
+  // 16.1 GB of buffers: an 80 GB GPU runs everything, and so does a 24 GB one (22 GB free).
+  REQUIRE(fit_gemm_plan(full, 79e9).dropped.empty());
+  REQUIRE(fit_gemm_plan(full, 22e9).dropped.empty());
+  // 15 GB free (a 16 GB GPU) and 8 GB: the buffers of what is kept take at most 80 % of it;
+  // no case dropped would have fitted beside them; order is kept.
+  for (const double free_bytes : {15e9, 8e9}) {
+    const FittedGemmPlan f = fit_gemm_plan(full, free_bytes);
+    REQUIRE_FALSE(f.dropped.empty());
+    REQUIRE(f.kept.size() + f.dropped.size() == full.size());
+    const GemmBufferBytes b = gemm_buffer_bytes(f.kept);
+    CHECK(static_cast<double>(b.a + b.b + b.c) <= 0.8 * free_bytes);
+    for (const GemmCase& g : f.dropped) {
+      std::vector<GemmCase> with = f.kept;
+      with.push_back(g);
+      const GemmBufferBytes w = gemm_buffer_bytes(with);
+      CHECK(static_cast<double>(w.a + w.b + w.c) > 0.8 * free_bytes);
+    }
+    CHECK(std::is_sorted(f.kept.begin(), f.kept.end(), [&](const GemmCase& x, const GemmCase& y) {
+      return x.dtype == y.dtype && gemm_flops(x) < gemm_flops(y);
+    }));
+  }
+  // --quick fits an 8 GB GPU whole: 70B's down (8192 x 8192 x 28672: A 470 MB) and gate and
+  // up (8192 x 57344 x 8192: B and C 940 MB each) need 2.35 GB of buffers.
+  const GemmBufferBytes quick = gemm_buffer_bytes(gemm_plan(true));
+  CHECK(quick.a + quick.b + quick.c == std::int64_t{8192} * (28672 + 2 * 57344) * 2);
+  REQUIRE(fit_gemm_plan(gemm_plan(true), 7e9).dropped.empty());
+}
+
 TEST_CASE("attention pair counts match brute force for every mask kind", "[unit]") {
   AttentionCase a;
   a.seq = 16;
