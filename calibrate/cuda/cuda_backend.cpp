@@ -106,6 +106,15 @@ namespace {
 std::string why_unavailable() {
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status == cudaErrorInsufficientDriver) {
+    // What a machine without the NVIDIA driver reports too.
+    int runtime = 0;
+    (void)cudaRuntimeGetVersion(&runtime);
+    return "no CUDA device found: no NVIDIA driver, or one older than the CUDA " +
+           cuda_version_text(runtime) +
+           " runtime this binary was built with (cudaGetDeviceCount: " +
+           cudaGetErrorString(status) + ")";
+  }
   if (status != cudaSuccess) {
     return std::string("no CUDA device found (cudaGetDeviceCount: ") + cudaGetErrorString(status) +
            ")";
