@@ -14,16 +14,17 @@ namespace {
 
 using Widths = std::vector<std::int64_t>;
 
-// The Llama 3 family's shapes (cli/model_presets.json, from the models' config.json files):
-// width, query heads, KV heads, head dim, FFN width (gated: gate and up fused), vocabulary.
+// The Llama 3 family (3.2 1B, 3 8B, 70B, 405B; cli/model_presets.json, from the models'
+// config.json files): width, query heads, KV heads, head dim, FFN width (gated: gate and up
+// fused), vocabulary.
 struct ModelShape {
   std::int64_t hidden, heads, kv_heads, head_dim, ffn, vocab;
 };
 
-constexpr ModelShape kLlama32_1b{2048, 32, 8, 64, 8192, 128256};
-constexpr ModelShape kLlama3_8b{4096, 32, 8, 128, 14336, 128256};
-constexpr ModelShape kLlama3_70b{8192, 64, 8, 128, 28672, 128256};
-constexpr ModelShape kLlama3_405b{16384, 128, 8, 128, 53248, 128256};
+constexpr ModelShape kLlama1B{2048, 32, 8, 64, 8192, 128256};
+constexpr ModelShape kLlama8B{4096, 32, 8, 128, 14336, 128256};
+constexpr ModelShape kLlama70B{8192, 64, 8, 128, 28672, 128256};
+constexpr ModelShape kLlama405B{16384, 128, 8, 128, 53248, 128256};
 
 enum class Layers { kAll, kWithoutHead, kOutOnly };
 
@@ -107,8 +108,8 @@ int dtype_bytes(const std::string& dtype) {
 
 std::vector<GemmCase> gemm_plan(bool quick) {
   std::vector<GemmCase> plan;
-  constexpr std::array<ModelShape, 3> kUpTo70b{kLlama32_1b, kLlama3_8b, kLlama3_70b};
-  constexpr std::array<ModelShape, 4> kAll{kLlama32_1b, kLlama3_8b, kLlama3_70b, kLlama3_405b};
+  constexpr std::array<ModelShape, 3> kUpTo70b{kLlama1B, kLlama8B, kLlama70B};
+  constexpr std::array<ModelShape, 4> kAll{kLlama1B, kLlama8B, kLlama70B, kLlama405B};
   constexpr std::array<std::int64_t, 1> kWhole{1};
   constexpr std::array<std::int64_t, 2> kWholeAndEighth{1, 8};
   if (quick) {
