@@ -96,8 +96,9 @@ std::string runs_text(const PointTiming& t);
 /// note in m.notes lists those that do not (counted as done, skipped).
 void measure_gemm(Session& s, Measurements& m);
 
-/// Dense and causal rows into m.attention, sliding-window and dilated results into m.notes.
-void measure_attention(Session& s, Measurements& m);
+/// Our kernels' rows for `settings` (attention_plan(), or a benchmark's own list), forward and
+/// backward, into m.attention. Counts 2 points per setting.
+void measure_attention(Session& s, Measurements& m, const std::vector<AttentionCase>& settings);
 
 std::vector<MemoryPoint> measure_memory(Session& s);
 
@@ -106,10 +107,11 @@ std::vector<MemoryPoint> measure_memory(Session& s);
 /// cudnnGetVersion() of the cuDNN loaded, 0 when cuDNN is not built in.
 int cudnn_version();
 
-/// cuDNN SDPA forward and backward rows (impl "cudnn") for attention_plan() into
-/// m.attention, timed as measure_attention times ours. A setting cuDNN cannot plan or run adds
-/// one line to m.notes instead; no cuDNN failure aborts the run. Counts 2 points per setting.
-void measure_cudnn_attention(Session& s, Measurements& m);
+/// cuDNN SDPA forward and backward rows (impl "cudnn") for `settings` into m.attention, timed
+/// as measure_attention times ours. A setting cuDNN cannot plan or run adds one line to
+/// m.notes instead; no cuDNN failure aborts the run. Counts 2 points per setting.
+void measure_cudnn_attention(Session& s, Measurements& m,
+                             const std::vector<AttentionCase>& settings);
 
 /// m.launch_us and m.launch_sync_us.
 void measure_launch(Session& s, Measurements& m);

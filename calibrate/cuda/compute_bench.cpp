@@ -202,8 +202,8 @@ struct AttentionBuffers {
 
 }  // namespace
 
-void measure_attention(Session& s, Measurements& m) {
-  for (const AttentionCase& a : attention_plan(s.options->quick)) {
+void measure_attention(Session& s, Measurements& m, const std::vector<AttentionCase>& settings) {
+  for (const AttentionCase& a : settings) {
     const kernels::AttentionProblem p = problem_of(a);
     const std::string setting = setting_text(a);
     run_kernel([&] { kernels::check_problem(p); }, "attention problem " + setting);

@@ -196,8 +196,9 @@ class CudaBackend : public Backend {
     s.total = planned_points(options.quick, m.device.gpus, m.device.cudnn_version > 0);
     measure_launch(s, m);
     measure_gemm(s, m);
-    measure_attention(s, m);
-    measure_cudnn_attention(s, m);
+    const std::vector<AttentionCase> settings = attention_plan(options.quick);
+    measure_attention(s, m, settings);
+    measure_cudnn_attention(s, m, settings);
     m.memory = measure_memory(s);
     for (const int ranks : comm_rank_counts(m.device.gpus, options.quick)) {
       const std::vector<CommMeasurement> rows = measure_comm(s, ranks);

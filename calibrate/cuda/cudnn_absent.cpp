@@ -9,6 +9,8 @@ int cudnn_version() {
   return 0;
 }
 
-void measure_cudnn_attention(Session& /*s*/, Measurements& /*m*/) {}
+// No rows and no progress steps: planned_points() counts cuDNN's only where it is built in.
+void measure_cudnn_attention(Session& /*s*/, Measurements& /*m*/,
+                             const std::vector<AttentionCase>& /*settings*/) {}
 
 }  // namespace attnsim::calibrate::cuda

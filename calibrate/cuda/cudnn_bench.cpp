@@ -229,8 +229,8 @@ int cudnn_version() {
   return static_cast<int>(cudnnGetVersion());
 }
 
-void measure_cudnn_attention(Session& s, Measurements& m) {
-  const std::vector<AttentionCase> plan = attention_plan(s.options->quick);
+void measure_cudnn_attention(Session& s, Measurements& m,
+                             const std::vector<AttentionCase>& settings) {
   const int version = cudnn_version();
   std::optional<CudnnHandle> handle;
   try {
@@ -240,7 +240,7 @@ void measure_cudnn_attention(Session& s, Measurements& m) {
                       ": no fused-attention rows: " + e.what() + ".");
   }
   // Two progress steps per setting (forward, backward), whatever became of it.
-  for (const AttentionCase& a : plan) {
+  for (const AttentionCase& a : settings) {
     const int done = s.done;
     if (handle) {
       measure_setting(s, handle->get(), version, a, m);
