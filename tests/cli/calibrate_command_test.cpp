@@ -315,3 +315,41 @@ TEST_CASE("the calibration summary says where the scale-up link came from", "[un
                              "measure)"));
   CHECK_THAT(inherited.str(), !Catch::Contains("fitted"));
 }
+
+TEST_CASE("on a terminal the progress is one bar redrawn in place, full at the end",
+          "[calibrate]") {
+  attnsim::cli::CalibrateOptions options;
+  options.backend = "cpu";
+  options.quick = true;
+  options.progress_bar = true;
+  std::ostringstream out;
+  std::ostringstream err;
+  REQUIRE(attnsim::cli::run_calibrate(options, out, err) == 0);
+  // The bar's redraws, each "\r" + at least 79 characters (wiping the longer line before it),
+  // then the newline finish() adds, then the summary.
+  const std::string text = err.str();
+  REQUIRE(text.starts_with("\r["));
+  const std::size_t end = text.find('\n');
+  REQUIRE(end != std::string::npos);
+  std::vector<std::string> redraws;
+  for (std::size_t at = 0; at < end;) {
+    const std::size_t next = std::min(text.find('\r', at + 1), end);
+    redraws.push_back(text.substr(at + 1, next - at - 1));
+    at = next;
+  }
+  REQUIRE(redraws.size() > 3);
+  for (const std::string& r : redraws) {
+    CHECK(r.size() >= 79);
+    CHECK(r.starts_with("["));
+  }
+  // The first point done, then every point: the last redraw is a full bar at total/total.
+  CHECK_THAT(redraws.front(), Catch::Contains("] 1/"));
+  const std::string& last = redraws.back();
+  const std::size_t slash = last.find('/');
+  const std::string done = last.substr(last.find("] ") + 2, slash - last.find("] ") - 2);
+  const std::string total = last.substr(slash + 1, last.find(' ', slash) - slash - 1);
+  CHECK(done == total);
+  CHECK(last.starts_with("[" + std::string(30, '#') + "]"));
+  CHECK(std::stoi(total) == static_cast<int>(redraws.size()));
+  CHECK_THAT(text.substr(end + 1), Catch::StartsWith("attnsim calibrate: measured"));
+}
