@@ -128,6 +128,18 @@ Profile load_profile(const config::Node& value, const std::string& relative_to_d
     return builtin_profile(text);
   }
   if (looks_like_path(text, relative_to_dir)) {
+    // A path that leads nowhere is the field's fault, so it is reported there; what is wrong
+    // inside an existing file is reported at that file's own field (parse_profile).
+    const std::filesystem::path file = resolve(text, relative_to_dir);
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+      value.fail("a profile JSON file",
+                 config::json_quoted(text) + " (the folder " + file.string() + ")");
+    }
+    if (!std::filesystem::exists(file, ec)) {
+      value.fail("a built-in profile (" + listed_profile_names() + ") or a profile file path;",
+                 config::json_quoted(text) + " (no file " + file.string() + ")");
+    }
     return load_file(text, relative_to_dir);
   }
   value.fail("a built-in profile (" + listed_profile_names() + ") or a profile file path;",
