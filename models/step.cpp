@@ -337,12 +337,21 @@ class StepBuilder {
 
   /// ZeRO-3 (FSDP): the layer's parameters are all-gathered over the gradient group before
   /// its forward and again before its backward. The gathers run ahead on NCCL's stream
-  /// (prefetch: each waits only for the previous gather) and the layer waits for its own.
+  /// (prefetch) and the layer waits for its own, but at most two layers' gathered parameters
+  /// exist at once, as memory.h counts them: FSDP's rate limiter (limit_all_gathers, on by
+  /// default since pytorch/pytorch#104900) issues layer n's all-gather only once layer n-2's
+  /// parameters are freed, i.e. after layer n-2's compute. So each gather waits for the
+  /// previous gather and for what each GPU of its group had done when the previous gather was
+  /// issued (the end of layer n-2).
   void gather_parameters() {
     if (options_.zero_stage < 3 || !work_.has_backward()) {
       return;
     }
     const double bytes = layer_parameters() * work_.model.dtype_bytes;
+    const std::vector<sim::OpId> freed = gather_entry_;  // the GPUs' ops at the last call
+    const std::vector<bool> freed_have = gather_entry_have_;
+    gather_entry_ = cur_;
+    gather_entry_have_ = have_;
     for (std::size_t i = 0; i < grad_groups_.size(); ++i) {
       const Group& g = grad_groups_[i];
       if (g.size() < 2) {
@@ -351,6 +360,11 @@ class StepBuilder {
       std::vector<sim::OpId> deps;
       if (gather_have_[i]) {
         deps.push_back(gather_last_[i]);
+      }
+      for (const std::uint32_t gpu : g) {
+        if (!freed.empty() && freed_have[gpu]) {
+          deps.push_back(freed[gpu]);
+        }
       }
       gather_last_[i] = add_collective(layout_, tr_, Collective::kAllGather, g, bytes,
                                        out_.tags.dp_comm, out_.tags.marker, deps, out_.notes);
@@ -583,6 +597,8 @@ class StepBuilder {
   std::vector<bool> grad_have_;
   std::vector<sim::OpId> gather_last_;
   std::vector<bool> gather_have_;
+  std::vector<sim::OpId> gather_entry_;  // cur_ when the last ZeRO-3 gather was issued
+  std::vector<bool> gather_entry_have_;
 };
 
 double seconds(sim::Time t) {

@@ -31,7 +31,8 @@
 // optimizer (memory-bound Adam over this GPU's shard: 24 + 2B bytes per parameter: fp32
 // master, m, v read and written, gradient read, parameter written) and, with ZeRO-1 and 2,
 // the all-gather of updated parameters. ZeRO-3 instead all-gathers each layer's parameters
-// before its forward and its backward, prefetched on NCCL's stream (FSDP).
+// before its forward and its backward, prefetched on NCCL's stream at most two layers ahead
+// (FSDP's rate limiter: layer n's gather waits for layer n-2's compute).
 //
 // Decode (serving): one new token for each of `batch` sequences per step (m = batch/dp rows
 // in every GEMM), attention reads the KV cache of context_length tokens (memory-bound,

@@ -21,7 +21,9 @@
 #include "calibrate/profile.h"
 #include "config/node.h"
 #include "models/machine.h"
+#include "models/step.h"
 #include "models/strategies/strategy.h"
+#include "sim/replay.h"
 #include "tests/support/strategy_fixtures.h"
 #include "topology/load.h"
 
@@ -350,4 +352,42 @@ TEST_CASE("every communicator of the step holds its NCCL buffers", "[analytic]")
   const double stages = models::nccl_buffer_bytes(two, 2, 8, false, false, 1);
   CHECK(estimate(w, models::Degrees{1, 8, 1, 2}, "ring").bytes.at("nccl_buffers") ==
         Approx(ring + grads + stages));
+}
+
+// ZeRO-3 holds two layers' gathered weights (above); the step's timing keeps to the same
+// bound (step.h, FSDP's rate limiter): layer n's all-gather starts only once layer n-2's
+// forward compute is done. Llama 3 8B at 8K tokens, data-parallel over one DGX H100: a layer's
+// forward (about 3.6 TFLOP per GPU, some 5 ms) takes several times its 436 MB all-gather, so
+// unbounded prefetch would run every gather far ahead and fail the check.
+TEST_CASE("ZeRO-3 gathers a layer's weights at most two layers ahead of the compute",
+          "[analytic]") {
+  const models::Machine dgx =
+      models::build_machine(topology::load_topology_arg("dgx-h100", std::nullopt),
+                            calibrate::builtin_profile("h100-sxm"), false);
+  const models::CostModel cost(calibrate::builtin_profile("h100-sxm"), "bf16");
+  models::Workload w = llama_model(models::Phase::kTraining, 8192);
+  w.sequences_per_step = 8;
+  const models::Degrees degrees{1, 1, 8, 1};
+  models::StepOptions options;
+  options.zero_stage = 3;
+  options.simulated_layers = 6;
+  const auto s = models::make_default_strategy("ring");  // cp 1: no attention communication
+  const models::StepTrace step = models::build_step(w, degrees, *s, options, dgx.layout, cost);
+  const sim::ReplayResult r = sim::replay(step.trace, dgx.network, sim::NetworkModel::kFlow);
+  // Each collective begins with NCCL's latency, a delay of positive length; in the forward the
+  // data-parallel collectives are the gathers, one per layer, in emission order.
+  std::vector<sim::Time> gather_starts;
+  for (sim::OpId id = 0; id < step.trace.size(); ++id) {
+    const sim::Trace::Op& op = step.trace.op(id);
+    if (op.kind == sim::OpKind::kDelay && op.tag == step.tags.dp_comm &&
+        op.duration > sim::Time{}) {
+      gather_starts.push_back(r.ops[id].start);
+    }
+  }
+  REQUIRE(step.forward_end.size() == 6);
+  REQUIRE(gather_starts.size() >= 6);
+  for (std::size_t n = 2; n < 6; ++n) {
+    INFO("layer " << n);
+    CHECK(gather_starts[n] >= r.ops[step.forward_end[n - 2]].end);
+  }
 }
