@@ -88,6 +88,9 @@ int run_collective(const CollectiveOptions& o, std::ostream& out) {
                     {"algo", std::string(models::algo_name(t.plan.algo))},
                     {"proto", std::string(models::proto_name(t.plan.proto))},
                     {"nccl_predicted_us", t.plan.time_us},
+                    {"priced", t.calibrated ? "table"
+                               : t.fitted   ? "fit"
+                                            : "model"},
                     {"sim_events", t.events}});
     if (size > max_bytes / 2) {
       break;
@@ -106,14 +109,19 @@ int run_collective(const CollectiveOptions& o, std::ostream& out) {
   }
   out << "# attnsim collective: " << o.op << " on " << gpus << " GPUs of " << o.topology
       << ", hardware " << args.hardware_name << ", network model " << o.network_model << "\n";
-  out << "#  size_bytes      time_us  algbw_GBps  busbw_GBps  algo      proto   nccl_model_us\n";
+  // priced: "table" interpolates the profile's measurements of this collective and GPU count,
+  // "fit" extends them by their fitted alpha-beta tail, "model" runs without them
+  // (models/collectives/correction.h).
+  out << "#  size_bytes      time_us  algbw_GBps  busbw_GBps  algo      proto   nccl_model_us  "
+         "priced\n";
   for (const auto& r : rows) {
     char line[160];
-    std::snprintf(line, sizeof line, "%13llu %12.2f %11.2f %11.2f  %-9s %-7s %13.2f\n",
+    std::snprintf(line, sizeof line, "%13llu %12.2f %11.2f %11.2f  %-9s %-7s %13.2f  %s\n",
                   static_cast<unsigned long long>(r["size_bytes"].get<std::uint64_t>()),
                   r["time_us"].get<double>(), r["algbw_GBps"].get<double>(),
                   r["busbw_GBps"].get<double>(), r["algo"].get<std::string>().c_str(),
-                  r["proto"].get<std::string>().c_str(), r["nccl_predicted_us"].get<double>());
+                  r["proto"].get<std::string>().c_str(), r["nccl_predicted_us"].get<double>(),
+                  r["priced"].get<std::string>().c_str());
     out << line;
   }
   return 0;

@@ -49,6 +49,30 @@ TEST_CASE("busbw is algbw times nccl-tests' factor and algbw is size over time",
   }
 }
 
+TEST_CASE("each row says whether a measured table, its fitted tail or the model priced it",
+          "[unit]") {
+  // h100-sxm (the default hardware of dgx-h100) measures all_reduce on 8 GPUs from 8 B to
+  // 16 GiB (hardware.md T1) and no all_gather: correction.h's three cases.
+  CollectiveOptions o;
+  o.topology = "dgx-h100";
+  o.op = "all_reduce";
+  o.gpus = 8;
+  o.min_bytes = "8G";
+  o.max_bytes = "32G";
+  o.json = true;
+  std::ostringstream out;
+  REQUIRE(run_collective(o, out) == 0);
+  const nlohmann::json rows = nlohmann::json::parse(out.str())["rows"];
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0]["priced"] == "table");
+  CHECK(rows[1]["priced"] == "table");
+  CHECK(rows[2]["priced"] == "fit");
+  o.op = "all_gather";
+  std::ostringstream gather;
+  REQUIRE(run_collective(o, gather) == 0);
+  CHECK(nlohmann::json::parse(gather.str())["rows"][0]["priced"] == "model");
+}
+
 TEST_CASE("a size that does not parse is a usage error", "[errors]") {
   CollectiveOptions o;
   o.topology = "dgx-h100";
