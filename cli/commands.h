@@ -48,7 +48,11 @@ struct CollectiveOptions {
 
 int run_collective(const CollectiveOptions& options, std::ostream& out);
 
-int run_profiles(std::ostream& out);
+/// `attnsim profiles`: with no names, the built-in profiles one line each; otherwise, for each
+/// built-in name or profile file, its provenance, peaks, compute tables, communication tables
+/// (which collectives, GPU counts and sizes are measured) and links. Errors: an unknown name
+/// or a bad file throws config::InputError.
+int run_profiles(const std::vector<std::string>& profiles, std::ostream& out);
 
 struct ValidateOptions {
   std::string scenario;

@@ -64,7 +64,12 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       ->check(CLI::IsMember({"flow", "analytical"}));
   coll_cmd->add_flag("--json", coll.json, "Print JSON instead of the table");
 
-  app.add_subcommand("profiles", "List the built-in hardware profiles");
+  std::vector<std::string> profile_names;
+  CLI::App* profiles_cmd = app.add_subcommand(
+      "profiles",
+      "List the built-in hardware profiles, or describe the named ones (built-in names or "
+      "profile files): provenance, peaks, tables, links");
+  profiles_cmd->add_option("PROFILE", profile_names, "Built-in profile names or profile files");
 
   cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand(
@@ -161,7 +166,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       calibrate.progress_bar = isatty(STDERR_FILENO) != 0;
       return cli::run_calibrate(calibrate, std::cout, std::cerr);
     }
-    return cli::run_profiles(std::cout);
+    return cli::run_profiles(profile_names, std::cout);
   } catch (const cli::UsageError& e) {
     std::cerr << "attnsim: " << e.what() << "\n";
     return 2;

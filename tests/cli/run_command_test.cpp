@@ -114,7 +114,7 @@ TEST_CASE("auto tries the segment ring for dilated attention", "[unit]") {
 
 TEST_CASE("attnsim profiles lists every built-in in aligned columns", "[unit]") {
   std::ostringstream out;
-  REQUIRE(attnsim::cli::run_profiles(out) == 0);
+  REQUIRE(attnsim::cli::run_profiles({}, out) == 0);
   std::istringstream lines(out.str());
   std::string header;
   std::getline(lines, header);
@@ -134,4 +134,36 @@ TEST_CASE("attnsim profiles lists every built-in in aligned columns", "[unit]") 
     }
   }
   CHECK(rows == static_cast<int>(attnsim::calibrate::builtin_profile_names().size()));
+}
+
+TEST_CASE("attnsim profiles NAME says which communication tables a profile measures", "[unit]") {
+  // h100-sxm's tables (hardware.md T1, T3, T6, T9): NCCL's own choice on 8 GPUs, 8 B - 16 GiB;
+  // Ring and NVLS forced on 2 to 8 GPUs at 4 GiB each; two multi-node tables; a forced
+  // all_to_all.
+  std::ostringstream out;
+  REQUIRE(attnsim::cli::run_profiles({"h100-sxm"}, out) == 0);
+  const std::string text = out.str();
+  CHECK(text.starts_with("h100-sxm  NVIDIA H100 80GB HBM3"));
+  CHECK_THAT(text, Catch::Contains("    all_reduce on 8 ranks, NCCL's choice: 38 sizes, 8 B - "
+                                   "16GiB\n"));
+  CHECK_THAT(text,
+             Catch::Contains("    all_reduce on 2-8 ranks, forced ring: 1 size, 4GiB each\n"));
+  CHECK_THAT(text, Catch::Contains("    all_reduce on 16 ranks on 2 nodes, NCCL's choice: 31 "
+                                   "sizes, 8 B - 8GiB\n"));
+  CHECK_THAT(text, Catch::Contains("    all_to_all on 4 ranks, forced ring/simple: 1 size, "
+                                   "500MiB\n"));
+  CHECK_THAT(text, Catch::Contains("  scale-up    nvswitch 450.0 GB/s raw, collective efficiency "
+                                   "0.824, point-to-point 0.7444, latency 0.60 us\n"));
+  CHECK_THAT(text, Catch::Contains("  NVLS        efficiency 0.610\n"));
+  // A profile file reads the same as the built-in it was written from; an unknown name is an
+  // input error naming the built-ins.
+  const TempDir dir;
+  const fs::path file = dir.path() / "mine.json";
+  std::ofstream(file)
+      << attnsim::calibrate::to_json(attnsim::calibrate::builtin_profile("h100-sxm")).dump();
+  std::ostringstream from_file;
+  REQUIRE(attnsim::cli::run_profiles({file.string()}, from_file) == 0);
+  CHECK(from_file.str() == text);
+  std::ostringstream unknown;
+  CHECK_THROWS_AS(attnsim::cli::run_profiles({"h100"}, unknown), attnsim::config::InputError);
 }
