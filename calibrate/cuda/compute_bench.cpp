@@ -80,9 +80,11 @@ void measure_gemm(Session& s, Measurements& m) {
       list += (list.empty() ? "" : ", ") + g.dtype + " " + shape_text(g.m, g.n, g.k);
       s.step("gemm", g.dtype + " " + shape_text(g.m, g.n, g.k) + " (skipped: memory)");
     }
-    m.notes.push_back("GEMM shapes skipped, their A, B and C above a third of 80 % of the " +
-                      std::to_string(free_bytes >> 20) + " MiB free (calibrate/cuda/plan.h " +
-                      "fit_gemm_plan): " + list + ".");
+    m.notes.push_back(
+        "GEMM shapes skipped: their A, B and C buffers do not fit beside the "
+        "smaller shapes' in 80 % of the " +
+        std::to_string(free_bytes >> 20) +
+        " MiB free (calibrate/cuda/plan.h fit_gemm_plan): " + list + ".");
   }
   const std::vector<GemmCase>& plan = fitted.kept;
   if (plan.empty()) {
