@@ -57,8 +57,10 @@ void all_to_all_in_groups(const AttentionCall& call, sim::Trace& trace, int grou
 
 /// As above, for callers outside a strategy (models/step.cpp). A collective that no measured
 /// table of the profile covers (collectives/correction.h: another GPU count, more than one
-/// node, a size beyond the table) is priced by the collective model alone and recorded in
-/// `notes` as "<collective> over N GPUs[ on M nodes] (collective model)".
+/// node, a size beyond the table) is recorded in `notes` with what priced it: "<collective>
+/// over N GPUs[ on M nodes] (collective model)", or, past a table's sizes where its fitted
+/// tail applies, "<collective> over N GPUs (alpha-beta fit of the measured ALGO/PROTO
+/// sizes)".
 sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
                          std::span<const std::uint32_t> ranks, double bytes, sim::TagId tag,
                          sim::TagId marker, std::span<const sim::OpId> deps, CostNotes& notes);
