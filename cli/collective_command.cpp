@@ -44,6 +44,29 @@ std::vector<std::string> proto_choices() {
   return {"ll", "ll128", "simple"};
 }
 
+namespace {
+
+// What set a row's time (models/collectives/correction.h): "table" interpolates the profile's
+// measurements of this collective and GPU count, "offset" is the model plus the offset measured
+// at the table's largest size, "fit" the alpha-beta fit of its smallest sizes, "model" the
+// model without them.
+const char* priced(const models::CollectiveTiming& t) {
+  if (t.calibrated) {
+    return "table";
+  }
+  switch (t.extension) {
+    case models::Corrections::Extension::kOffset:
+      return "offset";
+    case models::Corrections::Extension::kFit:
+      return "fit";
+    case models::Corrections::Extension::kNone:
+      break;
+  }
+  return "model";
+}
+
+}  // namespace
+
 int run_collective(const CollectiveOptions& o, std::ostream& out) {
   const std::uint64_t min_bytes = size_option("--min-bytes", o.min_bytes);
   const std::uint64_t max_bytes = size_option("--max-bytes", o.max_bytes);
@@ -88,9 +111,7 @@ int run_collective(const CollectiveOptions& o, std::ostream& out) {
                     {"algo", std::string(models::algo_name(t.plan.algo))},
                     {"proto", std::string(models::proto_name(t.plan.proto))},
                     {"nccl_predicted_us", t.plan.time_us},
-                    {"priced", t.calibrated ? "table"
-                               : t.fitted   ? "fit"
-                                            : "model"},
+                    {"priced", priced(t)},
                     {"sim_events", t.events}});
     if (size > max_bytes / 2) {
       break;
@@ -109,9 +130,7 @@ int run_collective(const CollectiveOptions& o, std::ostream& out) {
   }
   out << "# attnsim collective: " << o.op << " on " << gpus << " GPUs of " << o.topology
       << ", hardware " << args.hardware_name << ", network model " << o.network_model << "\n";
-  // priced: "table" interpolates the profile's measurements of this collective and GPU count,
-  // "fit" extends them by their fitted alpha-beta tail, "model" runs without them
-  // (models/collectives/correction.h).
+  // priced: see priced() above.
   out << "#  size_bytes      time_us  algbw_GBps  busbw_GBps  algo      proto   nccl_model_us  "
          "priced\n";
   for (const auto& r : rows) {

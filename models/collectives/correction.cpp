@@ -68,21 +68,19 @@ double Corrections::model_us(Collective c, int ranks, double bytes) const {
   return model_cache_.emplace(key, model_(c, ranks, bytes)).first->second;
 }
 
-const std::optional<Corrections::Tail>& Corrections::tail(Collective c, int ranks,
-                                                          const Table& table, bool above) const {
-  const auto key = std::make_tuple(c, ranks, above);
+const std::optional<Corrections::Tail>& Corrections::bottom_tail(Collective c, int ranks,
+                                                                 const Table& table) const {
+  const auto key = std::make_pair(c, ranks);
   if (const auto found = tails_.find(key); found != tails_.end()) {
     return found->second;
   }
   std::optional<Tail>& out = tails_[key];
-  const auto& edge = above ? table.back() : table.front();
+  const auto& edge = table.front();
   const auto choice = choice_(c, ranks, edge.first);
-  // The run of sizes from the edge inward that NCCL runs the edge's way, within 16x of it.
+  // The run of sizes from the first up that NCCL runs the first's way, within 16x of it.
   std::vector<calibrate::Sample> run;
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    const auto& [bytes, us] = table[above ? table.size() - 1 - i : i];
-    const double ratio = above ? edge.first / bytes : bytes / edge.first;
-    if (ratio > 16 || choice_(c, ranks, bytes) != choice) {
+  for (const auto& [bytes, us] : table) {
+    if (bytes / edge.first > 16 || choice_(c, ranks, bytes) != choice) {
       break;
     }
     run.push_back(calibrate::Sample{bytes, us * 1e-6});
@@ -106,12 +104,22 @@ Corrections::Lookup Corrections::at(Collective c, int ranks, int nodes, double b
   if (bytes >= t.front().first && bytes <= t.back().first) {
     return {interpolate_loglog(t, bytes) / model_us(c, ranks, bytes), true};
   }
-  const std::optional<Tail>& end = tail(c, ranks, t, bytes > t.back().first);
+  const double model = model_us(c, ranks, bytes);
+  if (bytes > t.back().first) {
+    const auto& [last_bytes, last_us] = t.back();
+    const double edge_model = model_us(c, ranks, last_bytes);
+    double us = model + (last_us - edge_model);
+    if (!(us > 0)) {  // a model that falls with size past the table: keep the edge's ratio
+      us = model * last_us / edge_model;
+    }
+    return {us / model, false, Extension::kOffset};
+  }
+  const std::optional<Tail>& end = bottom_tail(c, ranks, t);
   if (!end || choice_(c, ranks, bytes) != std::make_pair(end->algo, end->proto)) {
     return {};
   }
   const double us = end->edge_us * end->fit.seconds(bytes) / end->fit.seconds(end->edge_bytes);
-  return {us / model_us(c, ranks, bytes), false, true, end->algo, end->proto};
+  return {us / model, false, Extension::kFit, end->algo, end->proto};
 }
 
 }  // namespace attnsim::models

@@ -31,7 +31,7 @@ CollectiveTiming time_collective(const sim::Network& network, const Layout& layo
   out.time = r.makespan;
   const Corrections::Lookup lookup = correction_for(effective, c, ranks, bytes);
   out.calibrated = lookup.calibrated;
-  out.fitted = lookup.fitted;
+  out.extension = lookup.extension;
   out.events = r.events;
   return out;
 }

@@ -30,7 +30,7 @@ struct CollectiveTiming {
   Prediction plan;          // what ran, with NCCL's own predicted time
   sim::Time time;           // simulated
   bool calibrated = false;  // a measured table corrected this size (correction.h)
-  bool fitted = false;      // past the table, its fitted alpha-beta tail priced it
+  Corrections::Extension extension = Corrections::Extension::kNone;  // outside the table
   std::uint64_t events = 0;
 };
 

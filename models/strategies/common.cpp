@@ -118,10 +118,18 @@ sim::OpId add_collective(const Layout& layout, sim::Trace& trace, Collective c,
     if (nodes > 1) {
       what += " on " + std::to_string(nodes) + " nodes";
     }
-    what += lookup.fitted
-                ? " (alpha-beta fit of the measured " + std::string(algo_name(lookup.algo)) + "/" +
-                      std::string(proto_name(lookup.proto)) + " sizes)"
-                : " (collective model)";
+    switch (lookup.extension) {
+      case Corrections::Extension::kOffset:
+        what += " (collective model + the offset measured at the largest size)";
+        break;
+      case Corrections::Extension::kFit:
+        what += " (alpha-beta fit of the smallest measured " + std::string(algo_name(lookup.algo)) +
+                "/" + std::string(proto_name(lookup.proto)) + " sizes)";
+        break;
+      case Corrections::Extension::kNone:
+        what += " (collective model)";
+        break;
+    }
     notes.extrapolated.insert(std::move(what));
   }
   const Prediction plan = plan_collective(layout, c, ranks, bytes);

@@ -49,7 +49,7 @@ TEST_CASE("busbw is algbw times nccl-tests' factor and algbw is size over time",
   }
 }
 
-TEST_CASE("each row says whether a measured table, its fitted tail or the model priced it",
+TEST_CASE("each row says whether a measured table, its extension or the model priced it",
           "[unit]") {
   // h100-sxm (the default hardware of dgx-h100) measures all_reduce on 8 GPUs from 8 B to
   // 16 GiB (hardware.md T1) and no all_gather: correction.h's three cases.
@@ -66,7 +66,7 @@ TEST_CASE("each row says whether a measured table, its fitted tail or the model 
   REQUIRE(rows.size() == 3);
   CHECK(rows[0]["priced"] == "table");
   CHECK(rows[1]["priced"] == "table");
-  CHECK(rows[2]["priced"] == "fit");
+  CHECK(rows[2]["priced"] == "offset");
   o.op = "all_gather";
   std::ostringstream gather;
   REQUIRE(run_collective(o, gather) == 0);

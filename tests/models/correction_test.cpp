@@ -62,25 +62,26 @@ TEST_CASE("a calibrated collective alone reproduces the measured table", "[analy
   const double expected = std::exp(std::log(at64.time.us()) +
                                    x * (std::log(at128.time.us()) - std::log(at64.time.us())));
   REQUIRE(at96.time.us() == Approx(expected).epsilon(0.005));
-  // Beyond 16 GiB the fitted alpha-beta tail: continuous at the edge, and at twice the last
-  // size (bandwidth-bound, T1's busbw 480 GB/s over 8 GiB - 16 GiB) within 1 % of twice its
-  // time.
+  // Beyond 16 GiB the model plus the offset measured there: continuous at the edge, and at
+  // twice the last size (bandwidth-bound, T1's busbw 480 GB/s over 8 GiB - 16 GiB) within 1 %
+  // of twice its time.
   const double s16g = 16.0 * (1ull << 30);
   REQUIRE_FALSE(time(2 * s16g).calibrated);
   REQUIRE(time(1.001 * s16g).time.us() == Approx(time(s16g).time.us()).epsilon(0.002));
   REQUIRE(time(2 * s16g).time.us() == Approx(2 * time(s16g).time.us()).epsilon(0.01));
 }
 
-TEST_CASE("past the measured sizes the alpha-beta fit of the same protocol extends the table",
+TEST_CASE("past a table the model carries the measured offset; below it the protocol's fit",
           "[unit]") {
-  // A synthetic node: NCCL runs LL up to 64 KiB and Simple above it, and the measurements are
-  // exactly t = 5 us + S / (2 GB/s) with LL and t = 20 us + S / (80 GB/s) with Simple. The
-  // model is a different alpha-beta (2 us + S / (100 GB/s)), so a factor is needed. Past
-  // either end the corrected time (factor x model) must be the measured line of that end's
-  // protocol (correction.h: the fit scaled through the edge point, exact when the points lie
-  // on a line); a size the tuner would run with another protocol gets no fit.
+  // A synthetic node: NCCL runs LL up to 64 KiB and Simple above it (Tree past 1 TB), and the
+  // measurements are exactly t = 5 us + S / (2 GB/s) with LL and t = 20 us + S / (80 GB/s)
+  // with Simple. The model is another alpha-beta (2 us + S / (100 GB/s)), so a factor is
+  // needed. correction.h: above the table (1 KiB - 1 GiB) the corrected time (factor x model)
+  // is the model plus the offset measured at 1 GiB, whatever NCCL runs there; below it, the
+  // LL sizes' fit scaled through 1 KiB, which is the LL line itself (its points lie on it).
   using models::Algo;
   using models::Proto;
+  using Extension = models::Corrections::Extension;
   const auto model_us = [](models::Collective, int, double s) { return 2 + s / 100e3; };
   const auto choice = [](models::Collective, int, double s) {
     return std::make_pair(s > 1e12 ? Algo::kTree : Algo::kRing,
@@ -97,36 +98,36 @@ TEST_CASE("past the measured sizes the alpha-beta fit of the same protocol exten
     const auto l = c.at(models::Collective::kAllReduce, 8, 1, s);
     return std::make_pair(l, l.factor * model_us(models::Collective::kAllReduce, 8, s));
   };
-  for (const double s : {2.0 * (1 << 30), 64.0 * (1 << 30), 512.0 * (1 << 30)}) {
+  const double last = 1 << 30;
+  const double offset = measured(last) - model_us(models::Collective::kAllReduce, 8, last);
+  for (const double s : {2.0 * (1 << 30), 64.0 * (1 << 30), 2e12}) {
     const auto [lookup, us] = corrected(s);
     REQUIRE_FALSE(lookup.calibrated);
-    REQUIRE(lookup.fitted);
-    REQUIRE(lookup.proto == Proto::kSimple);
-    REQUIRE(us == Approx(measured(s)).epsilon(1e-9));
+    REQUIRE(lookup.extension == Extension::kOffset);
+    REQUIRE(us == Approx(model_us(models::Collective::kAllReduce, 8, s) + offset).epsilon(1e-12));
   }
+  // Continuous at the last size.
+  REQUIRE(corrected(last * 1.000001).second == Approx(measured(last)).epsilon(1e-5));
   for (const double s : {8.0, 512.0}) {
     const auto [lookup, us] = corrected(s);
-    REQUIRE(lookup.fitted);
+    REQUIRE(lookup.extension == Extension::kFit);
     REQUIRE(lookup.proto == Proto::kLL);
     REQUIRE(us == Approx(measured(s)).epsilon(1e-9));
   }
   // Inside: the interpolated measurement, as before.
   REQUIRE(corrected(3 << 20).first.calibrated);
-  // Where the tuner switches algorithm (Tree past 1 TB) the Ring fit does not apply.
-  const auto tree = c.at(models::Collective::kAllReduce, 8, 1, 2e12);
-  REQUIRE_FALSE(tree.fitted);
-  REQUIRE(tree.factor == 1);
-  // Nor across nodes, nor for a rank count never measured.
-  REQUIRE_FALSE(c.at(models::Collective::kAllReduce, 8, 2, 2e9).fitted);
-  REQUIRE_FALSE(c.at(models::Collective::kAllReduce, 4, 1, 2e9).fitted);
+  // Across nodes, or for a GPU count never measured: the model alone.
+  REQUIRE(c.at(models::Collective::kAllReduce, 8, 2, 2e9).extension == Extension::kNone);
+  REQUIRE(c.at(models::Collective::kAllReduce, 4, 1, 2e9).extension == Extension::kNone);
+  REQUIRE(c.at(models::Collective::kAllReduce, 4, 1, 2e9).factor == 1);
 }
 
 TEST_CASE("a collective no measured table covers is listed with what priced it", "[unit]") {
   // h100-sxm's one single-node table of NCCL's own choice is all_reduce on 8 GPUs, 8 B -
   // 16 GiB (T1; its other single-node rows force an algorithm). An all_reduce inside it is
-  // corrected and not listed; a size beyond it (priced by the fitted tail of the NVLS
-  // sizes, correction.h), a collective without a table and a group across nodes
-  // (multi-node rows never correct) are, with what priced them.
+  // corrected and not listed; a size beyond it (the model plus the offset measured at
+  // 16 GiB, correction.h), a collective without a table and a group across nodes (multi-node
+  // rows never correct) are, with what priced them.
   const auto profile = calibrate::builtin_profile("h100-sxm");
   const auto machine =
       models::build_machine(topology::load_topology_arg("h100-superpod", 16), profile);
@@ -144,7 +145,8 @@ TEST_CASE("a collective no measured table covers is listed with what priced it",
   using V = std::vector<std::string>;
   REQUIRE(listed(models::Collective::kAllReduce, node, 1e8).empty());
   REQUIRE(listed(models::Collective::kAllReduce, node, 64e9) ==
-          V{"all_reduce over 8 GPUs (alpha-beta fit of the measured nvls/simple sizes)"});
+          V{"all_reduce over 8 GPUs (collective model + the offset measured at the largest "
+            "size)"});
   REQUIRE(listed(models::Collective::kAllGather, node, 1e8) ==
           V{"all_gather over 8 GPUs (collective model)"});
   REQUIRE(listed(models::Collective::kAllReduce, two_nodes, 1e8) ==
