@@ -120,20 +120,10 @@ std::string size_name(double bytes);
 
 void extrapolation_study(const attnsim::calibrate::Profile& profile, const models::Machine& machine,
                          const std::string& table, std::ostream& md) {
-  std::map<std::pair<std::string, int>, std::map<double, std::vector<double>>> tables;
-  for (const CommMeasurement& m : profile.comm.measurements) {
-    if (m.table == table && m.nodes == 1 && m.algo == "default" && m.proto == "default") {
-      tables[{m.collective, m.ranks}][m.size_bytes].push_back(m.time_us);
-    }
-  }
-  for (const auto& [key, sizes] : tables) {
-    std::vector<std::pair<double, double>> rows;
-    for (const auto& [bytes, times] : sizes) {
-      rows.emplace_back(bytes, std::accumulate(times.begin(), times.end(), 0.0) /
-                                   static_cast<double>(times.size()));
-    }
-    rows = models::without_outliers(rows);
-    const auto op = models::collective_from_name(key.first);
+  const auto tables =
+      models::measured_tables(profile, [&](const CommMeasurement& m) { return m.table == table; });
+  for (const auto& [key, rows] : tables) {
+    const models::Collective op = key.first;
     std::vector<std::uint32_t> ranks(static_cast<std::size_t>(key.second));
     std::iota(ranks.begin(), ranks.end(), 0u);
     const auto model = [&](double bytes) {
@@ -175,9 +165,9 @@ void extrapolation_study(const attnsim::calibrate::Profile& profile, const model
         return v.empty() ? std::string("- | -")
                          : num(100 * median_of(v), 1) + " % | " + num(100 * worst_of(v), 1) + " %";
       };
-      md << "| " << profile.name << " | " << table << " | " << key.first << " on " << key.second
-         << " GPUs | " << size_name(cut) << " | " << e.model.size() << " | " << cell(e.offset)
-         << " | " << cell(e.model) << " | " << cell(e.fit) << " |\n";
+      md << "| " << profile.name << " | " << table << " | " << models::spec(op).name << " on "
+         << key.second << " GPUs | " << size_name(cut) << " | " << e.model.size() << " | "
+         << cell(e.offset) << " | " << cell(e.model) << " | " << cell(e.fit) << " |\n";
     }
   }
 }

@@ -72,20 +72,39 @@ bool single_node_default(const calibrate::CommMeasurement& m) {
 
 }  // namespace
 
+std::map<std::pair<Collective, int>, MeasuredTable> measured_tables(
+    const calibrate::Profile& profile,
+    const std::function<bool(const calibrate::CommMeasurement&)>& keep) {
+  // (collective, ranks) -> size -> measured times.
+  std::map<std::pair<Collective, int>, std::map<double, std::vector<double>>> rows;
+  for (const calibrate::CommMeasurement& m : profile.comm.measurements) {
+    if (single_node_default(m) && keep(m)) {
+      rows[{collective_from_name(m.collective), m.ranks}][m.size_bytes].push_back(m.time_us);
+    }
+  }
+  std::map<std::pair<Collective, int>, MeasuredTable> out;
+  for (const auto& [key, sizes] : rows) {
+    MeasuredTable table;
+    for (const auto& [bytes, times] : sizes) {
+      table.emplace_back(bytes, std::accumulate(times.begin(), times.end(), 0.0) /
+                                    static_cast<double>(times.size()));
+    }
+    out.emplace(key, without_outliers(table));
+  }
+  return out;
+}
+
 std::shared_ptr<const Corrections> fit_corrections(const calibrate::Profile& profile,
                                                    std::optional<double> leave_out_bytes) {
-  // (collective, ranks) -> size -> measured times (several sources may give one size).
-  std::map<std::pair<Collective, int>, std::map<double, std::vector<double>>> tables;
-  int largest = 0;
-  for (const calibrate::CommMeasurement& m : profile.comm.measurements) {
-    if (!single_node_default(m) || (leave_out_bytes && m.size_bytes == *leave_out_bytes)) {
-      continue;
-    }
-    tables[{collective_from_name(m.collective), m.ranks}][m.size_bytes].push_back(m.time_us);
-    largest = std::max(largest, m.ranks);
-  }
+  const auto tables = measured_tables(profile, [&](const calibrate::CommMeasurement& m) {
+    return !leave_out_bytes || m.size_bytes != *leave_out_bytes;
+  });
   if (tables.empty()) {
     return nullptr;  // nothing measured: the model runs uncorrected
+  }
+  int largest = 0;
+  for (const auto& entry : tables) {
+    largest = std::max(largest, entry.first.second);
   }
 
   // The reference node lives as long as the corrections, which simulate on it on demand.
@@ -114,13 +133,8 @@ std::shared_ptr<const Corrections> fit_corrections(const calibrate::Profile& pro
         const Prediction p = plan_collective(ref->layout, c, first_ranks(ranks), bytes);
         return std::make_pair(p.algo, p.proto);
       });
-  for (const auto& [key, sizes] : tables) {
-    std::vector<std::pair<double, double>> table;
-    for (const auto& [bytes, times] : sizes) {
-      table.emplace_back(bytes, std::accumulate(times.begin(), times.end(), 0.0) /
-                                    static_cast<double>(times.size()));
-    }
-    out->add(key.first, key.second, without_outliers(table));
+  for (const auto& [key, table] : tables) {
+    out->add(key.first, key.second, table);
   }
   return out;
 }

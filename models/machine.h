@@ -9,8 +9,12 @@
 // topology (so a scenario can change them); the efficiencies from measurement.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "calibrate/profile.h"
 #include "models/collectives/layout.h"
@@ -30,6 +34,16 @@ struct Machine {
 /// profile's single-node measured tables correct the collective model (correction.h).
 Machine build_machine(const topology::TopologySpec& spec, const calibrate::Profile& profile,
                       bool calibrate_collectives = true);
+
+/// A measured table: (size bytes, time us) by increasing size.
+using MeasuredTable = std::vector<std::pair<double, double>>;
+
+/// The profile's single-node tables of NCCL's own choice (algo and proto "default", two ranks
+/// or more) among the rows `keep` accepts, by (collective, ranks): rows of one size averaged
+/// (several sources may give one size), then without_outliers() (correction.h).
+std::map<std::pair<Collective, int>, MeasuredTable> measured_tables(
+    const calibrate::Profile& profile,
+    const std::function<bool(const calibrate::CommMeasurement&)>& keep);
 
 /// The corrections the profile's single-node tables imply (correction.h), fitted on a
 /// reference node made of the profile's own link figures, so that a topology which changes
