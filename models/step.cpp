@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "models/attention/mask.h"
 #include "models/collectives/decompose.h"
@@ -348,8 +349,8 @@ class StepBuilder {
       return;
     }
     const double bytes = layer_parameters() * work_.model.dtype_bytes;
-    const std::vector<sim::OpId> freed = gather_entry_;  // the GPUs' ops at the last call
-    const std::vector<bool> freed_have = gather_entry_have_;
+    const std::vector<sim::OpId> freed = std::move(gather_entry_);  // the GPUs' ops last call
+    const std::vector<bool> freed_have = std::move(gather_entry_have_);
     gather_entry_ = cur_;
     gather_entry_have_ = have_;
     for (std::size_t i = 0; i < grad_groups_.size(); ++i) {

@@ -138,22 +138,24 @@ GemmBufferBytes gemm_buffer_bytes(const std::vector<GemmCase>& plan) {
 
 FittedGemmPlan fit_gemm_plan(const std::vector<GemmCase>& plan, double free_bytes) {
   // Smallest cases first, each kept while the shared buffers still fit with it.
+  std::vector<GemmBufferBytes> own;  // each case's A, B and C alone
+  own.reserve(plan.size());
+  for (const GemmCase& g : plan) {
+    own.push_back(gemm_buffer_bytes({g}));
+  }
+  const auto total = [](const GemmBufferBytes& b) { return b.a + b.b + b.c; };
   std::vector<std::size_t> order(plan.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  const auto bytes = [&](std::size_t i) {
-    const GemmBufferBytes b = gemm_buffer_bytes({plan[i]});
-    return b.a + b.b + b.c;
-  };
   std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t l, std::size_t r) { return bytes(l) < bytes(r); });
+                   [&](std::size_t l, std::size_t r) { return total(own[l]) < total(own[r]); });
   std::vector<bool> keep(plan.size(), false);
   GemmBufferBytes held;
   for (const std::size_t i : order) {
-    GemmBufferBytes with = gemm_buffer_bytes({plan[i]});
+    GemmBufferBytes with = own[i];
     with.a = std::max(with.a, held.a);
     with.b = std::max(with.b, held.b);
     with.c = std::max(with.c, held.c);
-    if (static_cast<double>(with.a + with.b + with.c) <= 0.8 * free_bytes) {
+    if (static_cast<double>(total(with)) <= 0.8 * free_bytes) {
       held = with;
       keep[i] = true;
     }
