@@ -4,7 +4,6 @@
 // prints its JSON on the output stream).
 #include <chrono>
 #include <filesystem>
-#include <iomanip>
 #include <sstream>
 #include <utility>
 
@@ -16,6 +15,7 @@
 #include "config/error.h"
 #include "config/node.h"
 #include "report/atomic_file.h"
+#include "report/number_text.h"
 
 namespace attnsim::cli {
 namespace {
@@ -97,11 +97,7 @@ void check_out_folder(const std::string& out) {
   }
 }
 
-std::string fixed(double v, int digits) {
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(digits) << v;
-  return o.str();
-}
+using report::fixed;
 
 }  // namespace
 

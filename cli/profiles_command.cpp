@@ -16,27 +16,21 @@
 #include "calibrate/profile.h"
 #include "cli/commands.h"
 #include "cli/sizes.h"
+#include "report/number_text.h"
 
 namespace attnsim::cli {
 namespace {
 
+using report::fixed;
+
 // About three significant digits, never in exponent form: 1979, 989, 67.5, 3.35, 0.0957.
 std::string sig3(double v) {
-  std::ostringstream o;
   const double a = std::fabs(v);
-  if (a >= 100 || a == 0) {
-    o << std::fixed << std::setprecision(0) << v;
-  } else if (a >= 1) {
-    o << std::fixed << std::setprecision(a >= 10 ? 1 : 2) << v;
-  } else {
-    o << std::setprecision(3) << v;
+  if (a >= 1 || a == 0) {
+    return fixed(v, a >= 100 || a == 0 ? 0 : a >= 10 ? 1 : 2);
   }
-  return o.str();
-}
-
-std::string fixed(double v, int digits) {
   std::ostringstream o;
-  o << std::fixed << std::setprecision(digits) << v;
+  o << std::setprecision(3) << v;
   return o.str();
 }
 
@@ -197,17 +191,11 @@ int run_profiles(const std::vector<std::string>& profiles, std::ostream& out) {
   for (const std::string& name : calibrate::builtin_profile_names()) {
     const calibrate::Profile p = calibrate::builtin_profile(name);
     const auto bf16 = p.peaks.flops_per_s.find("bf16");
-    std::ostringstream tf;
-    if (bf16 != p.peaks.flops_per_s.end()) {
-      tf << std::fixed << std::setprecision(0) << bf16->second * 1e-12;
-    } else {
-      tf << "-";
-    }
-    std::ostringstream hbm;
-    hbm << std::fixed << std::setprecision(0) << p.peaks.hbm_bytes * 1e-9;
+    const std::string tf =
+        bf16 != p.peaks.flops_per_s.end() ? fixed(bf16->second * 1e-12, 0) : std::string("-");
     std::ostringstream link;
     link << p.comm.links.scale_up.kind << " " << p.comm.links.scale_up.bandwidth_GBps << " GB/s";
-    rows.push_back({name, tf.str(), hbm.str(), link.str(), p.provenance.device});
+    rows.push_back({name, tf, fixed(p.peaks.hbm_bytes * 1e-9, 0), link.str(), p.provenance.device});
   }
   std::array<std::size_t, 4> width{};
   for (const Row& r : rows) {

@@ -2,24 +2,16 @@
 // The readable table `attnsim run` prints: human units, aligned columns, numbered footnotes.
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <map>
 #include <string_view>
 #include <utility>
 
+#include "report/number_text.h"
 #include "report/results.h"
 
 namespace attnsim::report {
 
 namespace {
-
-// `v` with `decimals` digits after the point, independent of the locale.
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  const auto [end, ec] =
-      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
-  return ec == std::errc() ? std::string(buf, end) : std::string("?");
-}
 
 // Three significant digits without an exponent: 1.23, 12.3, 123, 1234.
 std::string three_digits(double v) {
